@@ -1,0 +1,373 @@
+"""analyze(): one row per layer call and the totals, as plain data (torchinfo's idea, without the printing).
+
+Every number comes from the PyTorch model the caller configured: the network is built on the
+meta device (no weights allocated), run once by explorer.trace, and each row is read off the
+module and the shapes PyTorch produced. The formulas of explorer.formulas are shown beside them.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+
+from torch import nn
+
+from . import formulas
+from .errors import ShapeError
+from .models import build_meta, has_lazy
+from .registry import MAX_SIDE, Config, configure, get_family
+from .trace import trace
+
+BYTES_FP32 = 4
+MB = 2 ** 20
+
+KIND_OF = (
+    (nn.modules.conv._ConvNd, "conv"), (nn.Linear, "linear"),
+    ((nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd, nn.modules.pooling._AdaptiveAvgPoolNd,
+      nn.modules.pooling._AdaptiveMaxPoolNd), "pool"),
+    ((nn.modules.batchnorm._NormBase, nn.LocalResponseNorm, nn.GroupNorm, nn.LayerNorm), "norm"),
+    ((nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.Hardswish,
+      nn.Hardsigmoid, nn.Softmax, nn.LogSoftmax, nn.PReLU, nn.Mish), "act"),
+    (nn.modules.dropout._DropoutNd, "dropout"), ((nn.Flatten, nn.Unflatten), "reshape"),
+)
+OP_KIND = {"add": "merge", "cat": "merge", "mean": "merge", "stack": "merge", "mul": "merge",
+           "flatten": "reshape", "view": "reshape", "reshape": "reshape", "getitem": "reshape"}
+OP_TITLE = {"add": "(+) add", "cat": "(C) concat", "mean": "(J) mean join", "stack": "stack", "mul": "(×) multiply"}
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    index: int
+    name: str  # hierarchical module name; operations written in forward() get scope.op
+    call: int  # 1 for a module's first call, 2 for its second...
+    type: str
+    kind: str  # conv, pool, linear, norm, act, dropout, reshape, merge, op, other, unused
+    input_shape: tuple | None
+    output_shape: tuple | None
+    params: int
+    trainable: int
+    mult_adds: int
+    kernel: tuple | None = None
+    stride: tuple | None = None
+    padding: tuple | str | None = None
+    dilation: tuple | None = None
+    groups: int | None = None
+    inputs: tuple = ()  # indices of the rows feeding this one; -1 is the network input
+    input_shapes: tuple = ()
+    shared_with: int | None = None  # a second call of a module: the row that counted its parameters
+    spec: dict | None = field(default=None, compare=False)  # what the formulas need (formulas.layer_spec)
+    receptive_field: int | None = None
+    jump: int | None = None
+    start: float | None = None
+
+    @functools.cached_property
+    def derivation(self) -> tuple:
+        """Pen-and-paper steps with the numbers plugged in (computed on first use: most rows are never shown)."""
+        if self.spec is None or self.input_shape is None:
+            return ()
+        return tuple(formulas.derive(self.spec, self.input_shape, self.output_shape))
+
+    @property
+    def depth(self) -> int:
+        return self.name.count(".") + 1
+
+    @property
+    def label(self) -> str:
+        return self.name + (f" (call {self.call})" if self.call > 1 else "")
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    trainable_params: int
+    mult_adds: int
+    param_mb: float  # fp32
+    activation_mb: float  # every layer's output for one image at fp32: what a forward keeps for backward
+    weight_layers: int  # convolutions and fully connected layers, as the VGG paper counts depth
+    rows: int
+
+
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    family: str
+    preset: str | None
+    knobs: dict
+    resolved: dict  # the knobs the builder used, auto values filled in
+    input_shape: tuple
+    output_shape: tuple
+    rows: tuple
+    totals: Totals
+    output_row: int = -1
+    title: str = ""
+
+    def to_dict(self, rows: bool = True) -> dict:
+        """JSON-ready: the CLI's --json, the downloads and external tools read this."""
+        out = {
+            "name": self.name, "family": self.family, "preset": self.preset, "title": self.title,
+            "knobs": {k: list(v) if isinstance(v, tuple) else v for k, v in self.knobs.items()},
+            "input_shape": list(self.input_shape), "output_shape": list(self.output_shape),
+            "total_params": self.totals.params, "trainable_params": self.totals.trainable_params,
+            "mult_adds": self.totals.mult_adds, "param_mb": round(self.totals.param_mb, 3),
+            "activation_mb": round(self.totals.activation_mb, 3), "weight_layers": self.totals.weight_layers,
+        }
+        if rows:
+            out["layers"] = [_row_json(r) for r in self.rows]
+        return out
+
+
+def _row_json(row: LayerRow) -> dict:
+    d = asdict(row)
+    d.pop("spec")
+    d["derivation"] = list(row.derivation)
+    for key, value in d.items():
+        if isinstance(value, tuple):
+            d[key] = [list(v) if isinstance(v, tuple) else v for v in value]
+    return d
+
+
+# -- the analysis -------------------------------------------------------------------------------
+
+def analyze(name: str, input_shape=None, **knobs) -> Analysis:
+    """Analyse a family or preset with the given knobs at input_shape (C, H, W).
+
+    input_shape defaults to 3x32x32 (CIFAR-10, as in the lecture), or to the family's own input
+    where it has one (MobileNet's resolution; networks that cannot run at 32x32).
+    """
+    return analyze_config(configure(name, input_shape, **knobs), name)
+
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_SIZE = 64
+
+
+def analyze_config(config: Config, name: str | None = None) -> Analysis:
+    key = (config, name)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    result = _analyze(config, name or config.preset or config.family)
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
+
+
+def cache_clear() -> None:
+    """Forget analyses and built models (benchmarks measure analyses from scratch with this)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        _MODELS.clear()
+
+
+analyze.cache_clear = cache_clear
+
+
+_GC_LOCK = threading.Lock()
+_GC_STATE = {"pauses": 0, "was_enabled": True}
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Building and tracing make thousands of small objects and no cycles; the collector's passes over
+    them were 40% of ResNet-1202's trace time (measured). Paused for that, restored after."""
+    with _GC_LOCK:
+        if _GC_STATE["pauses"] == 0:
+            _GC_STATE["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _GC_STATE["pauses"] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_STATE["pauses"] -= 1
+            if _GC_STATE["pauses"] == 0 and _GC_STATE["was_enabled"]:
+                gc.enable()
+
+
+# Weightless networks already built, keyed by everything but the input's height and width: moving the
+# input-size slider re-traces without rebuilding (building is 40% of ResNet-1202's analysis). A model is
+# taken out while it is traced, so two sessions never put wrappers on the same module.
+_MODELS: OrderedDict = OrderedDict()
+MODEL_CACHE_SIZE = 8
+
+
+def _take_model(config: Config):
+    key = (config.family, config.knobs, config.input_shape[0])
+    with _CACHE_LOCK:
+        model = _MODELS.pop(key, None)
+    return key, model if model is not None else build_meta(config)
+
+
+def _give_back(key, model) -> None:
+    with _CACHE_LOCK:
+        _MODELS[key] = model
+        while len(_MODELS) > MODEL_CACHE_SIZE:
+            _MODELS.popitem(last=False)
+
+
+def _analyze(config: Config, name: str) -> Analysis:
+    family = get_family(config.family)
+    with gc_paused():
+        key, model = _take_model(config)
+        reusable = not has_lazy(model)  # a lazy layer fixes its input size when traced
+        try:
+            tr = trace(model, config.input_shape)
+        except ShapeError as e:
+            error = e
+        else:
+            error = None
+            rows = build_rows(tr, model)
+            if reusable:
+                _give_back(key, model)
+    if error is not None:
+        raise collapse_error(config, error) from None
+    params = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    weight_layers = len({r.name for r in rows if r.kind in ("conv", "linear")})
+    acts = sum(math.prod(r.output_shape) for r in rows
+               if r.output_shape and r.kind not in ("reshape", "dropout", "unused") and r.type != "Identity")
+    totals = Totals(params, trainable, sum(r.mult_adds for r in rows), params * BYTES_FP32 / MB,
+                    acts * BYTES_FP32 / MB, weight_layers, len(rows))
+    preset = family.presets.get(config.preset) if config.preset else None
+    return Analysis(name, family.name, config.preset, config.knob_dict, family.resolve(config.knob_dict),
+                    config.input_shape, tr.output_shape, tuple(rows), totals, tr.output_node,
+                    preset.title if preset else family.title)
+
+
+def _hw(value, module=None):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def build_rows(tr, model) -> list[LayerRow]:
+    rows: list[LayerRow] = []
+    first_call: dict[int, int] = {}
+    rf: dict[int, tuple] = {-1: (1, 1, 0.5)}  # receptive field, jump, start of the network input
+    for c in tr.calls:
+        m = c.module
+        inp = c.input_shapes[0] if c.input_shapes else None
+        kernel = stride = padding = dilation = groups = None
+        spec = None
+        if m is not None:
+            kind = next((k for t, k in KIND_OF if isinstance(m, t)), "other")
+            type_name = type(m).__name__
+            shared = first_call.get(id(m))
+            if shared is None:
+                first_call[id(m)] = c.index
+                own = [p for p in m._parameters.values() if p is not None]  # a leaf: its own are all
+                params = sum(p.numel() for p in own)
+                trainable = sum(p.numel() for p in own if p.requires_grad)
+            else:
+                params = trainable = 0
+            kernel = _hw(getattr(m, "kernel_size", None))
+            stride = _hw(getattr(m, "stride", None)) if kernel is not None else None
+            padding = _hw(getattr(m, "padding", None)) if kernel is not None else None
+            dilation = _hw(getattr(m, "dilation", None)) if kernel is not None else None
+            groups = getattr(m, "groups", None) if kind == "conv" else None
+            mult_adds = _mult_adds(m, c.output_shape)
+            spec = formulas.layer_spec(m)
+        else:
+            kind = OP_KIND.get(c.op, "op")
+            type_name = OP_TITLE.get(c.op, c.op)
+            shared, params, trainable, mult_adds = None, 0, 0, 0
+        r, j, s = _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf)
+        rf[c.index] = (r, j, s)
+        rows.append(LayerRow(
+            c.index, c.name, c.call, type_name, kind, inp, c.output_shape, params, trainable, mult_adds,
+            kernel, stride, padding, dilation, groups, tuple(c.inputs), tuple(c.input_shapes), shared,
+            spec, r, j, s))
+    for name, m in tr.uncalled:  # e.g. auxiliary classifiers, used only while training
+        n = sum(p.numel() for p in m.parameters())
+        t = sum(p.numel() for p in m.parameters() if p.requires_grad)
+        rows.append(LayerRow(len(rows), name, 0, type(m).__name__, "unused", None, None, n, t, 0))
+    return rows
+
+
+def _mult_adds(m, out_shape) -> int:
+    """Multiply-adds of convolutions and fully connected layers, the convention of the VGG and MobileNet papers."""
+    if isinstance(m, nn.modules.conv._ConvNd) and not isinstance(m, nn.modules.conv._ConvTransposeNd):
+        return math.prod(out_shape) * (m.in_channels // m.groups) * math.prod(m.kernel_size)
+    if isinstance(m, nn.Linear):
+        return math.prod(out_shape[:-1]) * m.in_features * m.out_features
+    return 0
+
+
+def _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf):
+    """Distill's recurrences (Araujo et al. 2019): r = r_in + (F - 1) j_in, j = j_in S, start += ((F-1)/2 - P) j_in."""
+    sources = [rf[i] for i in c.inputs if i in rf] or [rf[-1]]
+    r, j, s = max(sources)  # a merge sees as far as its widest input
+    if kernel is not None and not isinstance(padding, str) and isinstance(kernel[0], int):
+        d = dilation[0] if dilation else 1
+        f = d * (kernel[0] - 1) + 1
+        p = padding[0] if padding else 0
+        st = stride[0] if stride else 1
+        return r + (f - 1) * j, j * st, s + ((f - 1) / 2 - p) * j
+    if m is not None and isinstance(m, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)) \
+            and inp is not None and len(inp) == 3:
+        f = inp[1]  # a global pool sees the whole map
+        return r + (f - 1) * j, j * f, s + (f - 1) / 2 * j
+    if kind == "reshape" and inp is not None and len(inp) == 3 and inp[1] > 1:
+        f = inp[1]  # flattening a map: the next dense layer sees all of it
+        return r + (f - 1) * j, j * f, s + (f - 1) / 2 * j
+    return r, j, s
+
+
+# -- inputs that collapse a layer ---------------------------------------------------------------
+
+def _works(config: Config, side: int) -> bool:
+    trial = Config(config.family, config.preset, config.knobs, (config.input_shape[0], side, side))
+    try:
+        trace(build_meta(trial), trial.input_shape)
+        return True
+    except ShapeError:
+        return False
+
+
+def smallest_input(config: Config) -> int | None:
+    """The smallest square side >= 1 at which the network runs, or None if none up to MAX_SIDE does."""
+    hi = max(config.input_shape[1:])
+    while not _works(config, hi):
+        if hi >= MAX_SIDE:
+            return None
+        hi = min(MAX_SIDE, hi * 2)
+    lo = 0  # _works(lo) is False or lo is 0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _works(config, mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def collapse_error(config: Config, error: ShapeError) -> ShapeError:
+    family = get_family(config.family)
+    c, h, w = config.input_shape
+    what = family.presets[config.preset].title if config.preset in family.presets else family.title
+    side = smallest_input(config)
+    if side is not None and side > max(h, w):
+        fix = f"The smallest input that works is {c}x{side}x{side}."
+    elif side is not None:
+        fix = f"A square input of {c}x{side}x{side} or more works; make both sides at least {side}."
+    else:
+        fix = f"No input up to {MAX_SIDE}x{MAX_SIDE} makes it work: change the knobs."
+    return ShapeError(f"{what} cannot take a {c}x{h}x{w} input: at layer '{error.layer}' the feature map "
+                      f"{_reason(str(error))}. {fix}", layer=error.layer, min_input=side)
+
+
+def _reason(message: str) -> str:
+    m = message.rstrip(".")
+    if m.startswith("collapses"):
+        return m + " (a side below 1 pixel)"
+    return f"is too small or has the wrong shape (PyTorch: {m})"

@@ -1,0 +1,201 @@
+"""ResNet (He, Zhang, Ren and Sun, CVPR 2016): y = f(x) + x, for ImageNet (Table 1) and CIFAR-10 (Section 4.2)."""
+from collections import OrderedDict
+
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import KnobError
+from ..registry import Family, Knob, register
+
+# He et al. 2016, Table 1: residual blocks per stage (conv2_x .. conv5_x) for ImageNet.
+IMAGENET_TABLE_1 = {
+    18: ("basic", (2, 2, 2, 2)),
+    34: ("basic", (3, 4, 6, 3)),
+    50: ("bottleneck", (3, 4, 6, 3)),
+    101: ("bottleneck", (3, 4, 23, 3)),
+    152: ("bottleneck", (3, 8, 36, 3)),
+    200: ("bottleneck", (3, 24, 36, 3)),  # He et al., Identity Mappings in Deep Residual Networks
+}
+# CIFAR-10 (Section 4.2): 6n+2 layers, three stages of n basic blocks with 16, 32, 64 filters;
+# with bottleneck blocks (Identity Mappings, ResNet-164) 9n+2 layers.
+CIFAR_LAYERS_PER_BLOCK = {"basic": 2, "bottleneck": 3}
+MAX_CIFAR_BLOCKS = 200  # ResNet-1202: n = 200
+
+
+class ShortcutA(nn.Module):
+    """Option A: identity shortcut; subsample by 2 and pad the new channels with zeros. No parameters."""
+
+    def __init__(self, in_channels, out_channels, stride):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = 1, stride, 0  # it samples like a 1x1 convolution
+
+    def forward(self, x):
+        if self.stride > 1:
+            x = x[:, :, ::self.stride, ::self.stride]
+        extra = self.out_channels - self.in_channels
+        return F.pad(x, (0, 0, 0, 0, extra // 2, extra - extra // 2)) if extra else x
+
+
+def shortcut(kind, in_channels, out_channels, stride):
+    if in_channels == out_channels and stride == 1:
+        return None
+    if kind == "A":
+        return ShortcutA(in_channels, out_channels, stride)
+    return nn.Sequential(OrderedDict([  # option B: 1x1 projection
+        ("0", nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False)),
+        ("1", nn.BatchNorm2d(out_channels)),
+    ]))
+
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, in_channels, planes, stride=1, shortcut_kind="B"):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)  # one module, called twice (torchvision's layout)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = shortcut(shortcut_kind, in_channels, planes, stride)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)  # y = f(x) + x
+
+
+class Bottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, in_channels, planes, stride=1, shortcut_kind="B"):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)  # stride here: torchvision's v1.5
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = shortcut(shortcut_kind, in_channels, planes * 4, stride)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class ResNet(nn.Module):
+    def __init__(self, block, layers, stem, width, shortcut_kind, num_classes, in_channels=3):
+        super().__init__()
+        if stem == "imagenet":
+            self.conv1 = nn.Conv2d(in_channels, width, 7, 2, 3, bias=False)  # 7x7/2
+            self.bn1 = nn.BatchNorm2d(width)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(3, 2, 1)  # 3x3/2
+        else:
+            self.conv1 = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(width)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = None
+        channels = width
+        for i, blocks in enumerate(layers):
+            planes, stride = width * 2 ** i, 1 if i == 0 else 2
+            stage = []
+            for j in range(blocks):
+                stage.append(block(channels, planes, stride if j == 0 else 1, shortcut_kind))
+                channels = planes * block.expansion
+            setattr(self, f"layer{i + 1}", nn.Sequential(*stage))
+        self.num_stages = len(layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x):
+        x = self.relu(self.bn1(self.conv1(x)))
+        if self.maxpool is not None:
+            x = self.maxpool(x)
+        for i in range(self.num_stages):
+            x = getattr(self, f"layer{i + 1}")(x)
+        x = self.avgpool(x)
+        return self.fc(x.flatten(1))
+
+
+def derive(k):
+    """Fill the auto knobs (block, width, shortcut) and check that the depth exists."""
+    depth, stem = k["depth"], k["stem"]
+    if stem == "imagenet":
+        if depth not in IMAGENET_TABLE_1:
+            valid = ", ".join(str(d) for d in IMAGENET_TABLE_1)
+            raise KnobError(f"ResNet depth {depth} is not in the paper's Table 1 for the ImageNet stem; "
+                            f"choose one of {valid}, or the CIFAR stem for 6n+2 depths.")
+        block, layers = IMAGENET_TABLE_1[depth]
+        if k["block"] not in (None, block):
+            raise KnobError(f"ResNet-{depth} uses {block} blocks in the paper's Table 1; set block to auto or "
+                            f"{block}, or pick a depth built from {k['block']} blocks "
+                            f"({', '.join(str(d) for d, (b, _) in IMAGENET_TABLE_1.items() if b == k['block'])}).")
+    else:
+        block = k["block"] or ("basic" if (depth - 2) % 6 == 0 else "bottleneck" if (depth - 2) % 9 == 0 else None)
+        per = 3 * CIFAR_LAYERS_PER_BLOCK[block or "basic"]
+        n, rest = divmod(depth - 2, per)
+        if block is None or rest or n < 1 or n > MAX_CIFAR_BLOCKS:
+            lower = max(per + 2, depth - (depth - 2) % per)
+            upper = lower + per
+            rule = f"{per}n+2"
+            raise KnobError(f"ResNet depth {depth} is not valid for the CIFAR stem with {block or 'basic'} blocks: "
+                            f"depth must be {rule} with n from 1 to {MAX_CIFAR_BLOCKS} "
+                            f"({per + 2}, {2 * per + 2}, {3 * per + 2}, ...); the nearest are {lower} and {upper}.")
+        layers = (n, n, n)
+    k["block"] = block
+    k["layers"] = layers
+    k["width"] = k["width"] or (64 if stem == "imagenet" else 16)
+    k["shortcut"] = k["shortcut"] or ("B" if stem == "imagenet" else "A")
+    return k
+
+
+def resnet(depth=18, block=None, stem="imagenet", width=None, shortcut=None, num_classes=1000, in_channels=3):
+    k = derive(dict(depth=depth, block=block, stem=stem, width=width, shortcut=shortcut))
+    block_cls = BasicBlock if k["block"] == "basic" else Bottleneck
+    return ResNet(block_cls, k["layers"], stem, k["width"], k["shortcut"], num_classes, in_channels)
+
+
+register(
+    Family(
+        name="resnet",
+        title="ResNet",
+        builder=resnet,
+        knobs=(
+            Knob("depth", "int", 18, "Weight layers: 18/34/50/101/152/200 with the ImageNet stem, 6n+2 "
+                 "(basic) or 9n+2 (bottleneck) with the CIFAR stem.", 8, 1202, label="depth"),
+            Knob("block", "choice", None, "Basic (two 3x3 convs) or bottleneck (1x1, 3x3, 1x1) residual blocks.",
+                 choices=("basic", "bottleneck"), optional=True, auto="from the depth"),
+            Knob("stem", "choice", "imagenet", "ImageNet: 7x7/2 conv and 3x3/2 max pool; CIFAR: one 3x3 conv.",
+                 choices=("imagenet", "cifar")),
+            Knob("width", "int", None, "Kernels of the first stage; each later stage doubles them.", 1, 256,
+                 optional=True, auto="64 for ImageNet, 16 for CIFAR", label="width"),
+            Knob("shortcut", "choice", None, "A: identity with zero-padded channels (no parameters); "
+                 "B: 1x1 projection where the shape changes.", choices=("A", "B"), optional=True,
+                 auto="A for CIFAR, B for ImageNet"),
+            Knob("num_classes", "int", 1000, "Outputs of the last layer.", 1, 100000, label="classes"),
+        ),
+        default_input=(3, 32, 32),
+        paper="He, Zhang, Ren & Sun, Deep Residual Learning for Image Recognition, CVPR 2016",
+        summary="Residual blocks y = f(x) + x: the identity skip lets the signal and the gradient bypass "
+                "each block, so depth can grow to 152 (ImageNet) or 1202 (CIFAR) layers.",
+        derive=derive,
+    ),
+    presets={
+        **{f"resnet{d}": dict(depth=d) for d in (18, 34, 50, 101, 152)},
+        **{f"resnet{d}": dict(depth=d, stem="cifar", num_classes=10) for d in (20, 32, 44, 56, 110, 1202)},
+    },
+    titles={**{f"resnet{d}": f"ResNet-{d} (ImageNet)" for d in (18, 34, 50, 101, 152)},
+            **{f"resnet{d}": f"ResNet-{d} (CIFAR-10, {(d - 2) // 6} blocks per stage)"
+               for d in (20, 32, 44, 56, 110, 1202)}},
+    notes={"resnet50": "25,557,032 params (torchvision)", "resnet56": "853,018 params (Table 6: 0.85M)",
+           "resnet20": "0.27M params (Table 6)", "resnet32": "0.46M params (Table 6)",
+           "resnet44": "0.66M params (Table 6)", "resnet110": "1.7M params (Table 6)",
+           "resnet1202": "19.4M params (Table 6)"},
+)
