@@ -104,6 +104,7 @@ class Analysis:
     totals: Totals
     output_row: int = -1
     title: str = ""
+    scopes: dict = field(default_factory=dict)  # block and stage names -> class names, for the graph
 
     def to_dict(self, rows: bool = True) -> dict:
         """JSON-ready: the CLI's --json, the downloads and external tools read this."""
@@ -239,7 +240,7 @@ def _analyze(config: Config, name: str) -> Analysis:
     preset = family.presets.get(config.preset) if config.preset else None
     return Analysis(name, family.name, config.preset, config.knob_dict, family.resolve(config.knob_dict),
                     config.input_shape, tr.output_shape, tuple(rows), totals, tr.output_node,
-                    preset.title if preset else family.title)
+                    preset.title if preset else family.title, tr.scopes)
 
 
 def _hw(value, module=None):
@@ -362,12 +363,5 @@ def collapse_error(config: Config, error: ShapeError) -> ShapeError:
         fix = f"A square input of {c}x{side}x{side} or more works; make both sides at least {side}."
     else:
         fix = f"No input up to {MAX_SIDE}x{MAX_SIDE} makes it work: change the knobs."
-    return ShapeError(f"{what} cannot take a {c}x{h}x{w} input: at layer '{error.layer}' the feature map "
-                      f"{_reason(str(error))}. {fix}", layer=error.layer, min_input=side)
-
-
-def _reason(message: str) -> str:
-    m = message.rstrip(".")
-    if m.startswith("collapses"):
-        return m + " (a side below 1 pixel)"
-    return f"is too small or has the wrong shape (PyTorch: {m})"
+    return ShapeError(f"{what} cannot take a {c}x{h}x{w} input: at layer '{error.layer}', {error}. {fix}",
+                      layer=error.layer, min_input=side)

@@ -61,9 +61,9 @@ class BasicBlock(nn.Module):
         self.downsample = shortcut(shortcut_kind, in_channels, planes, stride)
 
     def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else self.downsample(x)
         return self.relu(out + identity)  # y = f(x) + x
 
 
@@ -82,10 +82,10 @@ class Bottleneck(nn.Module):
         self.downsample = shortcut(shortcut_kind, in_channels, planes * 4, stride)
 
     def forward(self, x):
-        identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else self.downsample(x)
         return self.relu(out + identity)
 
 
