@@ -71,6 +71,15 @@ class LayerRow:
             return ()
         return tuple(formulas.derive(self.spec, self.input_shape, self.output_shape))
 
+    def measured(self, quantity: str):
+        """What PyTorch produced for a quantity of the derivation (the check beside the pen-and-paper value)."""
+        out = self.output_shape or ()
+        return {"output side": out[1] if len(out) > 1 else None, "output height": out[1] if len(out) > 1 else None,
+                "output width": out[2] if len(out) > 2 else None, "output channels": out[0] if out else None,
+                "output units": out[0] if len(out) == 1 else None,
+                "parameters": self.params if self.shared_with is None else None,
+                "multiply-adds": self.mult_adds}.get(quantity)
+
     @property
     def depth(self) -> int:
         return self.name.count(".") + 1

@@ -1,0 +1,27 @@
+"""Explore: the configured network's totals, layer graph, per-layer table and derivations, live."""
+import streamlit as st
+
+from explorer import get_family
+from ui import render
+from ui.sidebar import current_selection
+
+selection = current_selection()
+family = get_family(selection.family)
+st.title(selection.title)
+st.caption(f"{family.summary}  \nPaper: {family.paper}")
+
+analysis = render.analysis_of(selection)
+if analysis is None:
+    st.stop()
+
+render.totals(analysis)
+render.published(analysis)
+
+tab_graph, tab_table = st.tabs(["Layer graph", "Shapes and parameters"])
+with tab_graph:
+    render.graph(analysis, key="explore.graph")
+with tab_table:
+    st.caption("One row per layer call (a module called twice is two rows). Select a row to see its "
+               "pen-and-paper derivation beside what PyTorch measured.")
+    row = render.table(analysis, key="explore")
+    render.derivation(row)

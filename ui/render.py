@@ -1,0 +1,130 @@
+"""Rendering helpers shared by the pages: errors, totals, the graph, the table and derivations."""
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import analyze
+from explorer.errors import ExplorerError
+from explorer.graph import default_depth, has_dot, max_depth, node_count, to_dot, to_svg
+from explorer.reference import matches_setting, published_for
+from explorer.report import human, records, shape_text, to_csv
+
+LARGE_GRAPH = 300  # nodes: beyond this the browser takes seconds to lay the graph out
+
+
+def show_error(error: Exception) -> None:
+    """The project's errors are one sentence; anything else is a bug, shown without a traceback."""
+    if isinstance(error, ExplorerError):
+        st.error(str(error), icon="⚠️")
+    else:
+        st.error(f"Something went wrong that should not have ({type(error).__name__}: {error}). "
+                 "Your settings are kept; change one of them or reload the page.", icon="🐞")
+
+
+def analysis_of(selection):
+    """explorer.analyze for the sidebar's selection, or None after showing the error."""
+    try:
+        return analyze(selection.name, selection.input_shape, **selection.knobs)
+    except ExplorerError as e:
+        show_error(e)
+    return None
+
+
+def totals(analysis) -> None:
+    t = analysis.totals
+    cols = st.columns(6)
+    cols[0].metric("Parameters", f"{t.params:,}", help="Every parameter of the PyTorch model, counted once.")
+    cols[1].metric("Trainable", f"{t.trainable_params:,}")
+    cols[2].metric("Multiply-adds", human(t.mult_adds), help=f"{t.mult_adds:,} multiply-adds for one image: "
+                   "convolutions and fully connected layers, as the VGG and MobileNet papers count them.")
+    cols[3].metric("Weights (fp32)", f"{t.param_mb:,.1f} MB", help="Parameters x 4 bytes (MB = 2^20 bytes).")
+    cols[4].metric("Activations", f"{t.activation_mb:,.2f} MB", help="Every layer's output for one image at fp32.")
+    cols[5].metric("Weight layers", t.weight_layers, help="Convolutions and fully connected layers: the depth "
+                   "the VGG paper counts.")
+    st.caption(f"Input {shape_text(analysis.input_shape)} → output {shape_text(analysis.output_shape)} · "
+               f"{t.rows:,} layer calls")
+
+
+def published(analysis, on_apply=None) -> None:
+    """The paper's figures beside ours, and whether they agree at the published setting."""
+    figures = published_for(analysis.name, analysis.family)
+    if not figures:
+        return
+    lines = []
+    for p in figures:
+        ours = analysis.totals.params if p.quantity == "params" else analysis.totals.mult_adds
+        what = "parameters" if p.quantity == "params" else "multiply-adds"
+        if matches_setting(p, analysis):
+            mark = "✅ agrees" if p.agrees(ours) else "❌ differs"
+            lines.append(f"- **{what}**: published {p.display()} ({p.source}); ours **{ours:,}** — {mark}")
+        elif p.name == analysis.name or p.knobs.get("config", None) == analysis.knobs.get("config"):
+            lines.append(f"- **{what}**: published {p.display()} at {p.setting} ({p.source}); "
+                         f"ours at this setting {ours:,}")
+    if lines:
+        with st.expander("Published figures beside ours", expanded=True):
+            st.markdown("\n".join(lines))
+
+
+def graph(analysis, key: str, row_states: dict | None = None) -> None:
+    deepest = max_depth(analysis)
+    c1, c2, c3 = st.columns([3, 1, 1])
+    depth = c1.slider("Graph depth (1: stages folded, max: every layer)", 1, deepest,
+                      value=default_depth(analysis), key=f"{key}.depth") if deepest > 1 else 1
+    fold = c2.toggle("Fold repeated blocks", value=True, key=f"{key}.fold",
+                     help="Consecutive blocks of the same structure are drawn once, labelled ×N.")
+    sideways = c3.toggle("Left to right", value=False, key=f"{key}.lr")
+    count = node_count(analysis, depth, fold)
+    if count > LARGE_GRAPH and not st.session_state.get(f"{key}.force"):
+        st.warning(f"This view would draw {count:,} nodes, which takes your browser a long time. "
+                   "Lower the depth or fold repeated blocks, or draw it anyway.")
+        st.button(f"Draw all {count:,} nodes", key=f"{key}.force")
+        dot = None
+    else:
+        dot = to_dot(analysis, depth, fold, row_states, "LR" if sideways else "TB")
+        st.caption(f"{count:,} nodes. (+): residual addition; (C): concatenation.")
+        st.graphviz_chart(dot)
+    downloads(analysis, dot, key)
+
+
+def downloads(analysis, dot, key: str) -> None:
+    cols = st.columns(3)
+    cols[0].download_button("Table (CSV)", lambda: to_csv(analysis), f"{analysis.name}.csv", "text/csv",
+                            key=f"{key}.csv")
+    if dot is not None:
+        cols[1].download_button("Graph (DOT)", dot, f"{analysis.name}.dot", "text/vnd.graphviz", key=f"{key}.dot")
+        if has_dot():
+            cols[2].download_button("Graph (SVG)", lambda: to_svg(dot), f"{analysis.name}.svg", "image/svg+xml",
+                                    key=f"{key}.svg")
+
+
+def table(analysis, key: str):
+    """The per-layer table; returns the row whose derivation to show (the selected one, or the first conv)."""
+    state = st.dataframe(records(analysis), hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key=f"{key}.table", height=420, column_config={
+                             "params": st.column_config.NumberColumn(format="localized"),
+                             "trainable": st.column_config.NumberColumn(format="localized"),
+                             "mult-adds": st.column_config.NumberColumn(format="localized")})
+    selected = state.selection.rows if state and state.selection else []
+    if selected:
+        return analysis.rows[selected[0]]
+    return next((r for r in analysis.rows if r.derivation), None)
+
+
+def derivation(row) -> None:
+    if row is None:
+        return
+    st.markdown(f"**{row.label}** · {row.type} · {shape_text(row.input_shape)} → {shape_text(row.output_shape)}")
+    if not row.derivation:
+        st.caption("This layer has no pen-and-paper formula: its output has the shape of its input "
+                   "and it has no parameters." if row.params == 0 else "No formula shown for this layer type.")
+        return
+    for step in row.derivation:
+        measured = row.measured(step["quantity"])
+        check = ""
+        if measured is not None:
+            check = " — PyTorch: " + (f"{measured:,} ✅" if measured == step["value"] else f"{measured:,} ❌")
+        st.markdown(f"- *{step['quantity']}*: `{step['formula']}` = `{step['numbers']}`{check}")
+        if step["note"]:
+            st.info(step["note"])
+    if row.shared_with is not None:
+        st.caption(f"This is call {row.call} of the module: its parameters are counted at row {row.shared_with}.")
