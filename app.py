@@ -1,4 +1,9 @@
-"""Architecture Explorer: the router and the shared sidebar. Run with `make run`."""
+"""Architecture Explorer: the router and the shared sidebar. Run with `make run`.
+
+The page scripts live in app_pages/, not pages/: a folder named pages/ switches Streamlit to its legacy
+multipage mode, in which a deep link (/compare?family=resnet) on a fresh server runs the page without
+this script (no sidebar, no navigation), and AppTest reruns skip this script altogether.
+"""
 import streamlit as st
 
 from ui.sidebar import architecture_sidebar
@@ -7,8 +12,8 @@ st.set_page_config(page_title="Architecture Explorer", page_icon="🧱", layout=
 
 PAGES = {
     "Architectures": [
-        st.Page("pages/explore.py", title="Explore", icon="🔎", url_path="explore", default=True),
-        st.Page("pages/compare.py", title="Compare", icon="📊", url_path="compare"),
+        st.Page("app_pages/explore.py", title="Explore", icon="🔎", url_path="explore", default=True),
+        st.Page("app_pages/compare.py", title="Compare", icon="📊", url_path="compare"),
     ],
 }
 

@@ -345,8 +345,7 @@ def parse_input_shape(text: str) -> tuple[int, int, int]:
     if len(parts) != 3:
         raise KnobError(f"The input shape must look like 3x32x32 (channels x height x width); got '{text}'.")
     try:
-        return check_input_shape(tuple(int(p) for p in parts))
-    except ValueError as e:
-        if isinstance(e, KnobError):
-            raise
+        values = tuple(int(p) for p in parts)
+    except ValueError:
         raise KnobError(f"The input shape must look like 3x32x32 (channels x height x width); got '{text}'.") from None
+    return check_input_shape(values)

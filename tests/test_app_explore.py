@@ -1,0 +1,98 @@
+"""AppTest: the Explore and Compare pages, driven through the shared sidebar."""
+from helpers import metric, no_exceptions
+
+EXPLORE, COMPARE = "app_pages/explore.py", "app_pages/compare.py"
+
+
+def _dot(at):
+    charts = at.get("graphviz_chart")
+    assert charts, "no graph on the page"
+    return charts[0].proto.spec
+
+
+def test_explore_opens_on_vgg16_at_cifar_size(app):
+    at = app()
+    no_exceptions(at)
+    assert at.title[0].value == "VGG-16 (config D)"
+    assert metric(at, "Parameters") == "37,694,248"  # 512-input FC-4096 at 32x32
+    assert "block1" in _dot(at)
+
+
+def test_moving_a_knob_or_the_input_size_changes_totals_and_graph(app):
+    at = app()
+    before, dot_before = metric(at, "Parameters"), _dot(at)
+    at.slider(key="vgg.width").set_value(32).run()
+    no_exceptions(at)
+    assert metric(at, "Parameters") != before
+    assert _dot(at) != dot_before
+    madds = metric(at, "Multiply-adds")
+    at.slider(key="in.h").set_value(64).run()
+    assert metric(at, "Multiply-adds") != madds
+    assert "Changed from the preset: kernels (first stage)." in [c.value for c in at.sidebar.caption]
+
+
+def test_a_collapsing_input_is_one_sentence_and_the_input_stays(app):
+    at = app()
+    at.slider(key="in.h").set_value(16).run()
+    no_exceptions(at)
+    assert len(at.error) == 1
+    assert "block5.pool" in at.error[0].value and "3x32x32" in at.error[0].value
+    assert at.slider(key="in.h").value == 16
+
+
+def test_a_bad_knob_text_is_one_sentence(app):
+    at = app(query={"family": "densenet"})
+    at.text_input(key="densenet.block_config").set_value("6, x, 24").run()
+    no_exceptions(at)
+    assert "block_config" in at.error[0].value
+    assert at.text_input(key="densenet.block_config").value == "6, x, 24"
+
+
+def test_choosing_a_preset_loads_its_knobs(app):
+    at = app()
+    at.selectbox(key="family").set_value("resnet").run()
+    at.selectbox(key="resnet.preset").set_value("resnet56").run()
+    no_exceptions(at)
+    assert metric(at, "Parameters") == "853,018"
+    assert at.number_input(key="resnet.depth").value == 56
+
+
+def test_a_link_reproduces_the_view(app):
+    at = app(query={"family": "resnet", "preset": "resnet56", "input": "3x40x40"})
+    no_exceptions(at)
+    assert at.title[0].value.startswith("ResNet-56")
+    assert metric(at, "Parameters") == "853,018"
+    assert at.slider(key="in.h").value == 40
+    # and the URL follows the widgets: a knob that leaves the preset is written, with the input
+    at.number_input(key="resnet.depth").set_value(110).run()
+    assert at.query_params["depth"] == "110" and at.query_params["preset"] == "resnet56"
+    assert at.query_params["input"] == "3x40x40"
+    again = app(query=dict(at.query_params))
+    assert metric(again, "Parameters") == metric(at, "Parameters") != "853,018"
+
+
+def test_choice_survives_switching_pages(app):
+    at = app()
+    at.slider(key="vgg.width").set_value(16).run()
+    at.switch_page(COMPARE).run()
+    no_exceptions(at)
+    at.switch_page(EXPLORE).run()
+    assert at.slider(key="vgg.width").value == 16
+
+
+def test_table_and_derivation(app):
+    at = app(query={"family": "seed_cnn"})
+    no_exceptions(at)
+    assert at.dataframe[0].value.shape[0] == 12
+    text = " ".join(m.value for m in at.markdown)
+    assert "6 · (5·5 · 3 + 1) = 456" in text and "PyTorch: 456 ✅" in text
+
+
+def test_compare_page_shows_all_configurations_beside_table_2(app):
+    at = app(page=COMPARE)
+    no_exceptions(at)
+    df = at.dataframe[0].value
+    assert list(df["configuration"]) == ["A", "A-LRN", "B", "C", "D", "E"]
+    assert list(df["Table 2 (millions)"]) == list(df["ours at 224, millions"]) == [133, 133, 133, 134, 138, 144]
+    at.slider(key="in.h").set_value(64).run()
+    assert at.dataframe[0].value["params (this input)"].iloc[0] != df["params (this input)"].iloc[0]
