@@ -8,12 +8,12 @@ import streamlit as st
 
 from ui.sidebar import architecture_sidebar
 
-st.set_page_config(page_title="Architecture Explorer", page_icon="🧱", layout="wide")
+st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
 
 PAGES = {
     "Architectures": [
-        st.Page("app_pages/explore.py", title="Explore", icon="🔎", url_path="explore", default=True),
-        st.Page("app_pages/compare.py", title="Compare", icon="📊", url_path="compare"),
+        st.Page("app_pages/explore.py", title="Explore", icon=":material/account_tree:", default=True),
+        st.Page("app_pages/compare.py", title="Compare", icon=":material/bar_chart:", url_path="compare"),
     ],
 }
 

@@ -4,6 +4,7 @@ import streamlit as st
 from explorer import get_family
 from ui import render
 from ui.sidebar import current_selection
+from ui.views import views
 
 selection = current_selection()
 family = get_family(selection.family)
@@ -17,7 +18,9 @@ if analysis is None:
 render.totals(analysis)
 render.published(analysis)
 
-tab_graph, tab_table = st.tabs(["Layer graph", "Shapes and parameters"])
+idea = views().get(selection.family)
+tabs = st.tabs(["Layer graph", "Shapes and parameters"] + (["The idea"] if idea else []))
+tab_graph, tab_table = tabs[:2]
 with tab_graph:
     render.graph(analysis, key="explore.graph")
 with tab_table:
@@ -25,3 +28,6 @@ with tab_table:
                "pen-and-paper derivation beside what PyTorch measured.")
     row = render.table(analysis, key="explore")
     render.derivation(row)
+if idea:
+    with tabs[2]:
+        idea(selection, analysis)

@@ -34,7 +34,9 @@ class Published:
         if self.rounding:
             return f"{self.value / self.rounding:g}{'M' if self.rounding == 1e6 else ''}"
         if self.tolerance:
-            return f"{self.value / 1e6:,.1f}M (±{self.tolerance:.0%})"
+            from .report import human
+
+            return f"{human(self.value)} (±{self.tolerance:.0%})"
         return f"{int(self.value):,}"
 
 

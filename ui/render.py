@@ -32,37 +32,49 @@ def analysis_of(selection):
 
 def totals(analysis) -> None:
     t = analysis.totals
-    cols = st.columns(6)
-    cols[0].metric("Parameters", f"{t.params:,}", help="Every parameter of the PyTorch model, counted once.")
-    cols[1].metric("Trainable", f"{t.trainable_params:,}")
-    cols[2].metric("Multiply-adds", human(t.mult_adds), help=f"{t.mult_adds:,} multiply-adds for one image: "
-                   "convolutions and fully connected layers, as the VGG and MobileNet papers count them.")
-    cols[3].metric("Weights (fp32)", f"{t.param_mb:,.1f} MB", help="Parameters x 4 bytes (MB = 2^20 bytes).")
-    cols[4].metric("Activations", f"{t.activation_mb:,.2f} MB", help="Every layer's output for one image at fp32.")
-    cols[5].metric("Weight layers", t.weight_layers, help="Convolutions and fully connected layers: the depth "
-                   "the VGG paper counts.")
+    top = st.columns(3)
+    top[0].metric("Parameters", f"{t.params:,}", help="Every parameter of the PyTorch model, counted once.")
+    top[1].metric("Trainable", f"{t.trainable_params:,}")
+    top[2].metric("Multiply-adds", human(t.mult_adds), help=f"{t.mult_adds:,} multiply-adds for one image: "
+                  "convolutions and fully connected layers, as the VGG and MobileNet papers count them.")
+    low = st.columns(3)
+    low[0].metric("Weights (fp32)", f"{t.param_mb:,.1f} MB", help="Parameters x 4 bytes (MB = 2^20 bytes).")
+    low[1].metric("Activations", f"{t.activation_mb:,.2f} MB", help="Every layer's output for one image at fp32.")
+    low[2].metric("Weight layers", t.weight_layers, help="Convolutions and fully connected layers: the depth "
+                  "the VGG paper counts.")
     st.caption(f"Input {shape_text(analysis.input_shape)} → output {shape_text(analysis.output_shape)} · "
                f"{t.rows:,} layer calls")
 
 
-def published(analysis, on_apply=None) -> None:
+def _use_setting(shape) -> None:
+    from ui.sidebar import IN_C, IN_H, IN_SQUARE, IN_W
+
+    st.session_state.update({IN_C: shape[0], IN_H: shape[1], IN_W: shape[2], IN_SQUARE: shape[1] == shape[2]})
+
+
+def published(analysis) -> None:
     """The paper's figures beside ours, and whether they agree at the published setting."""
     figures = published_for(analysis.name, analysis.family)
-    if not figures:
-        return
-    lines = []
+    lines, other_inputs = [], set()
     for p in figures:
         ours = analysis.totals.params if p.quantity == "params" else analysis.totals.mult_adds
         what = "parameters" if p.quantity == "params" else "multiply-adds"
         if matches_setting(p, analysis):
             mark = "✅ agrees" if p.agrees(ours) else "❌ differs"
-            lines.append(f"- **{what}**: published {p.display()} ({p.source}); ours **{ours:,}** — {mark}")
-        elif p.name == analysis.name or p.knobs.get("config", None) == analysis.knobs.get("config"):
+            lines.append(f"- **{what}**: published {p.display()} ({p.source}); ours **{ours:,}**: {mark}")
+        elif p.name == analysis.name or (p.name == analysis.family and
+                                         all(analysis.knobs.get(k) == v for k, v in p.knobs.items())):
             lines.append(f"- **{what}**: published {p.display()} at {p.setting} ({p.source}); "
                          f"ours at this setting {ours:,}")
-    if lines:
-        with st.expander("Published figures beside ours", expanded=True):
-            st.markdown("\n".join(lines))
+            other_inputs.add(p.input_shape)
+    if not lines:
+        return
+    with st.expander("Published figures beside ours", expanded=True):
+        st.markdown("\n".join(lines))
+        for shape in sorted(other_inputs):
+            if tuple(shape) != tuple(analysis.input_shape):
+                st.button(f"Analyse at the published input, {shape_text(shape)}", on_click=_use_setting,
+                          args=(shape,), key=f"published.{shape_text(shape)}")
 
 
 def graph(analysis, key: str, row_states: dict | None = None) -> None:

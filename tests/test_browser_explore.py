@@ -1,0 +1,65 @@
+"""The real app in Debian's Chromium: change a slider, see the table and the graph update."""
+import pytest
+
+from conftest import screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def _metric(pg, label):
+    return pg.locator("[data-testid=stMetric]", has_text=label).locator("[data-testid=stMetricValue]").inner_text()
+
+
+def _graph_text(pg):
+    pg.wait_for_selector("[data-testid=stGraphVizChart] svg")
+    return pg.locator("[data-testid=stGraphVizChart] svg").text_content()
+
+
+def test_slider_updates_totals_table_and_graph(page):
+    pg = page.open("/?family=vgg&preset=vgg16&input=3x32x32")
+    assert pg.locator("h1").first.inner_text() == "VGG-16 (config D)"
+    assert _metric(pg, "Parameters") == "37,694,248"
+    graph_before = _graph_text(pg)
+    assert "block1" in graph_before and "3×32×32" in graph_before
+    screenshot(pg, "explore-vgg16")
+
+    slider = pg.locator("[data-testid=stSidebar] [data-testid=stSlider]", has_text="Input size").get_by_role("slider")
+    slider.focus()
+    for _ in range(32):  # 32 -> 64 with the keyboard, as a student would
+        pg.keyboard.press("ArrowRight")
+    wait_idle(pg, 800)
+    assert pg.locator("[data-testid=stSidebar] [data-testid=stSlider]", has_text="Input size").inner_text().count("64")
+    params_after = _metric(pg, "Parameters")
+    assert params_after != "37,694,248"
+    graph_after = _graph_text(pg)
+    assert "3×64×64" in graph_after and graph_after != graph_before
+    assert "input=3x64x64" in pg.url
+
+    pg.get_by_role("tab", name="Shapes and parameters").click()
+    wait_idle(pg)
+    table = pg.locator("[data-testid=stDataFrame]").first
+    table.wait_for()
+    assert table.is_visible()
+    text = pg.locator("[data-testid=stMarkdownContainer]").all_inner_texts()
+    assert any("3 · 3·3 · 3 + 1" in t or "64 · (3·3 · 3 + 1)" in t for t in text)
+    screenshot(pg, "explore-table")
+
+
+def test_a_deep_link_opens_with_the_sidebar_and_the_choice(page):
+    pg = page.open("/compare?family=resnet&preset=resnet56&input=3x32x32")
+    assert "Compare VGG" in pg.locator("h1").first.inner_text()
+    assert pg.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").count() >= 2
+    pg.wait_for_selector(".js-plotly-plot")
+    screenshot(pg, "compare-vgg")
+    pg.get_by_role("link", name="Explore").first.click()
+    wait_idle(pg)
+    assert pg.locator("h1").first.inner_text().startswith("ResNet-56")
+    assert _metric(pg, "Parameters") == "853,018"
+    screenshot(pg, "explore-resnet56")
+
+
+def test_a_bad_input_is_one_sentence_not_a_traceback(page):
+    pg = page.open("/?family=vgg&preset=vgg16&input=3x16x16")
+    alert = pg.locator("[data-testid=stAlertContentError]").first
+    assert "smallest input that works is 3x32x32" in alert.inner_text()
+    assert pg.locator("[data-testid=stException]").count() == 0
