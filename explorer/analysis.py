@@ -39,7 +39,7 @@ OP_KIND = {"add": "merge", "cat": "merge", "mean": "merge", "stack": "merge", "m
 OP_TITLE = {"add": "(+) add", "cat": "(C) concat", "mean": "(J) mean join", "stack": "stack", "mul": "(×) multiply"}
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: frozen rows made build_rows 20% slower on ResNet-1202 (measured)
 class LayerRow:
     index: int
     name: str  # hierarchical module name; operations written in forward() get scope.op

@@ -96,3 +96,20 @@ def test_compare_page_shows_all_configurations_beside_table_2(app):
     assert list(df["Table 2 (millions)"]) == list(df["ours at 224, millions"]) == [133, 133, 133, 134, 138, 144]
     at.slider(key="in.h").set_value(64).run()
     assert at.dataframe[0].value["params (this input)"].iloc[0] != df["params (this input)"].iloc[0]
+
+
+def test_the_idea_tabs_of_vgg_resnet_and_densenet(app):
+    at = app(query={"family": "vgg"})
+    no_exceptions(at)
+    table = at.dataframe[-1].value
+    assert list(table.columns)[1:] == ["A", "A-LRN", "B", "C", "D", "E"]
+    assert "conv3-256  conv3-256  conv1-256" in list(table["C"])
+    at = app(query={"family": "resnet", "preset": "resnet56"})
+    text = " ".join(m.value for m in at.markdown)
+    assert "27 residual blocks" in text and f"{2 ** 27:,} paths" in text
+    at = app(query={"family": "densenet", "preset": "densenet40_k12"})
+    rows = at.dataframe[-1].value
+    assert len(rows) == 36 and set(rows["agrees"]) == {"✅"}
+    assert "16 + 12·(12 - 1) = 148" in list(rows["k0 + k (n - 1)"])
+    at.slider(key="densenet.growth_rate").set_value(24).run()
+    assert "16 + 24·(12 - 1) = 280" in list(at.dataframe[-1].value["k0 + k (n - 1)"])
