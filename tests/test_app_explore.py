@@ -85,7 +85,7 @@ def test_table_and_derivation(app):
     no_exceptions(at)
     assert at.dataframe[0].value.shape[0] == 12
     text = " ".join(m.value for m in at.markdown)
-    assert "6 · (5·5 · 3 + 1) = 456" in text and "PyTorch: 456 ✅" in text
+    assert "6 · (5·5 · 3 + 1) = 456" in text and "PyTorch: 456 ✓" in text
 
 
 def test_compare_page_shows_all_configurations_beside_table_2(app):
@@ -109,7 +109,7 @@ def test_the_idea_tabs_of_vgg_resnet_and_densenet(app):
     assert "27 residual blocks" in text and f"{2 ** 27:,} paths" in text
     at = app(query={"family": "densenet", "preset": "densenet40_k12"})
     rows = at.dataframe[-1].value
-    assert len(rows) == 36 and set(rows["agrees"]) == {"✅"}
+    assert len(rows) == 36 and set(rows["agrees"]) == {"✓"}
     assert "16 + 12·(12 - 1) = 148" in list(rows["k0 + k (n - 1)"])
     at.slider(key="densenet.growth_rate").set_value(24).run()
     assert "16 + 24·(12 - 1) = 280" in list(at.dataframe[-1].value["k0 + k (n - 1)"])

@@ -40,8 +40,12 @@ def test_slider_updates_totals_table_and_graph(page):
     table = pg.locator("[data-testid=stDataFrame]").first
     table.wait_for()
     assert table.is_visible()
-    text = pg.locator("[data-testid=stMarkdownContainer]").all_inner_texts()
-    assert any("3 · 3·3 · 3 + 1" in t or "64 · (3·3 · 3 + 1)" in t for t in text)
+    derivation = pg.get_by_text("64 · (3·3 · 3 + 1) = 1,792").first
+    derivation.scroll_into_view_if_needed()
+    assert pg.locator("[data-testid=stMarkdownContainer]", has_text="64 · (3·3 · 3 + 1) = 1,792").last.inner_text() \
+        .endswith("PyTorch: 1,792 ✓")
+    pg.mouse.wheel(0, 250)
+    pg.wait_for_timeout(300)
     screenshot(pg, "explore-table")
 
 

@@ -15,10 +15,10 @@ LARGE_GRAPH = 300  # nodes: beyond this the browser takes seconds to lay the gra
 def show_error(error: Exception) -> None:
     """The project's errors are one sentence; anything else is a bug, shown without a traceback."""
     if isinstance(error, ExplorerError):
-        st.error(str(error), icon="⚠️")
+        st.error(str(error), icon=":material/error:")
     else:
         st.error(f"Something went wrong that should not have ({type(error).__name__}: {error}). "
-                 "Your settings are kept; change one of them or reload the page.", icon="🐞")
+                 "Your settings are kept; change one of them or reload the page.", icon=":material/bug_report:")
 
 
 def analysis_of(selection):
@@ -60,7 +60,7 @@ def published(analysis) -> None:
         ours = analysis.totals.params if p.quantity == "params" else analysis.totals.mult_adds
         what = "parameters" if p.quantity == "params" else "multiply-adds"
         if matches_setting(p, analysis):
-            mark = "✅ agrees" if p.agrees(ours) else "❌ differs"
+            mark = "✓ agrees" if p.agrees(ours) else "✗ differs"
             lines.append(f"- **{what}**: published {p.display()} ({p.source}); ours **{ours:,}**: {mark}")
         elif p.name == analysis.name or (p.name == analysis.family and
                                          all(analysis.knobs.get(k) == v for k, v in p.knobs.items())):
@@ -134,7 +134,7 @@ def derivation(row) -> None:
         measured = row.measured(step["quantity"])
         check = ""
         if measured is not None:
-            check = " — PyTorch: " + (f"{measured:,} ✅" if measured == step["value"] else f"{measured:,} ❌")
+            check = " · PyTorch: " + (f"{measured:,} ✓" if measured == step["value"] else f"{measured:,} ✗ (differs)")
         st.markdown(f"- *{step['quantity']}*: `{step['formula']}` = `{step['numbers']}`{check}")
         if step["note"]:
             st.info(step["note"])

@@ -18,7 +18,7 @@ from explorer.registry import Family, Knob, parse_input_shape
 
 CUSTOM = "custom"
 IN_C, IN_H, IN_W, IN_SQUARE = "in.c", "in.h", "in.w", "in.square"
-MAX_SLIDER_SIDE = 1024
+MAX_SLIDER_SIDE = 512  # the URL and the CLI accept up to explorer.registry.MAX_SIDE
 
 
 @dataclass

@@ -16,7 +16,7 @@ def block_channels(analysis) -> list[dict]:
             k0_block = r.output_shape[0]
         expected = k0_block + k * (layer - 1)
         rows.append({"block": block, "layer n": layer, "k0 + k (n - 1)": f"{k0_block} + {k}·({layer} - 1) = {expected}",
-                     "traced channels": r.output_shape[0], "agrees": "✅" if expected == r.output_shape[0] else "❌"})
+                     "traced channels": r.output_shape[0], "agrees": "✓" if expected == r.output_shape[0] else "✗"})
     return rows
 
 
