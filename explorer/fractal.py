@@ -160,8 +160,8 @@ def block_dot(columns: int, sample: DropPath | None = None, block: int = 1, titl
                     continue
                 node = f"c{c}_{layer}"
                 on[node] = active is None or (block, c, layer) in active
-                row.node(node, "conv", **({} if on[node] else
-                                          {"fillcolor": IDLE, "fontcolor": "#adb5bd", "style": "rounded,filled,dashed"}))
+                idle = {"fillcolor": IDLE, "fontcolor": "#adb5bd", "style": "rounded,filled,dashed"}
+                row.node(node, "conv", **({} if on[node] else idle))
     source = {c: ("in", True) for c in range(1, columns + 1)}  # what feeds each column's next convolution
     for t in range(1, steps(columns) + 1):
         ends = ending_at(columns, t)

@@ -93,7 +93,7 @@ MOBILENET_TABLE_8 = [
 ]
 
 # SqueezeNet paper (Iandola et al. 2016), Table 2: SqueezeNet's model size, 32-bit, uncompressed.
-SQUEEZENET_MODEL_MB = (4.8, "Iandola et al., SqueezeNet, 2016, Table 2 (32-bit, uncompressed)")
+SQUEEZENET_MODEL_MB = (4.8, "Iandola et al. 2016, Table 2: 32-bit, uncompressed")
 
 # The lecture's paper-and-pen exercise at 3x32x32: (layer, output C x H x W, parameters).
 LECTURE_EXERCISE = [("conv1", (6, 28, 28), 456), ("pool1", (6, 14, 14), 0), ("conv2", (16, 10, 10), 2416),

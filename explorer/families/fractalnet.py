@@ -87,7 +87,8 @@ class FractalNet(nn.Module):
                 raise ShapeError(
                     f"each of the {self.blocks} blocks ends with a 2x2 max pool that halves the side, so "
                     f"{self.blocks} blocks need an input of at least {2 ** self.blocks}x{2 ** self.blocks}, and "
-                    f"a side of {input_side} fits at most {largest} block{'s' if largest != 1 else ''}", layer=f"pool{b}")
+                    f"a side of {input_side} fits at most {largest} block{'s' if largest != 1 else ''}",
+                    layer=f"pool{b}")
             x = getattr(self, f"pool{b}")(x)
         x = torch.flatten(self.avgpool(x), 1)
         return self.fc(x)
