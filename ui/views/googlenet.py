@@ -37,7 +37,7 @@ def module_view(analysis) -> None:
     rows = [r for r in analysis.rows if r.name.startswith(name + ".")]
     inp, out = rows[0].input_shape, rows[-1].output_shape
     widths = INCEPTION[name]
-    left, right = st.columns([3, 2])
+    left, right = st.columns([1, 1])
     left.graphviz_chart(module_dot(inp[0], widths, inp[1], TITLES[name], kernel))
     branches = []
     for b, what in enumerate(("1x1", f"1x1 reduce → 3x3", f"1x1 reduce → {kernel}x{kernel}",
@@ -75,18 +75,20 @@ def table_1_view(analysis) -> None:
     rows = [{"Table 1 row": c.title, "output": shape_text(c.output_shape), "our params": c.params,
              "our weights (K)": round(c.weights / unit, 1), "printed params (K)": c.printed_k,
              "our mult-adds (M)": round(c.mult_adds / 1e6, 1), "printed ops (M)": c.printed_ops_m,
-             "agrees": "✅" if c.agrees else "❌"} for c in costs]
+             "agrees": c.agrees} for c in costs]
     if aux:
         rows.append({"Table 1 row": "auxiliary classifiers (training only)", "output": "not called",
                      "our params": aux, "our weights (K)": None, "printed params (K)": None,
-                     "our mult-adds (M)": 0.0, "printed ops (M)": None, "agrees": "not in Table 1"})
+                     "our mult-adds (M)": 0.0, "printed ops (M)": None, "agrees": None})
     rows.append({"Table 1 row": "total", "output": "1000", "our params": total_params,
                  "our weights (K)": round(sum(c.weights for c in costs) / unit, 1),
                  "printed params (K)": round(sum(v[0] for v in GOOGLENET_TABLE_1.values()), 1),
                  "our mult-adds (M)": round(total_madds / 1e6, 1),
-                 "printed ops (M)": sum(v[1] for v in GOOGLENET_TABLE_1.values()), "agrees": ""})
-    st.dataframe(rows, hide_index=True, key="googlenet.table1",
-                 column_config=_number_columns("our params", "our weights (K)", "printed params (K)"))
+                 "printed ops (M)": sum(v[1] for v in GOOGLENET_TABLE_1.values()), "agrees": None})
+    st.dataframe(rows, hide_index=True, key="googlenet.table1", height=35 * (len(rows) + 1) + 3, column_config={
+        **_number_columns("our params", "our weights (K)", "printed params (K)"),
+        "agrees": st.column_config.CheckboxColumn("agrees", help="Our weight count and multiply-adds agree with "
+                                                  "the printed params and ops to the table's rounding.")})
     st.markdown("**Where and why our counts differ**")
     st.markdown("\n".join(f"- **{c.title}**: {c.note}" for c in costs))
     agree = sum(c.agrees for c in costs)

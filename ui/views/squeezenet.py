@@ -69,7 +69,7 @@ def squeeze_ratio_view(selection, analysis, fires: dict) -> None:
     paper = min(points, key=lambda p: abs(p.squeeze_ratio - PAPER_SR))
     fig.add_scatter(x=[paper.squeeze_ratio], y=[paper.params], mode="markers+text", name="the paper's SR = 0.125",
                     marker=dict(size=14, symbol="star", color="#e8590c"), text=["paper: SR 0.125"],
-                    textposition="top left")
+                    textposition="middle right")
     now = min(points, key=lambda p: abs(p.squeeze_ratio - sr_now))
     fig.add_scatter(x=[now.squeeze_ratio], y=[now.params], mode="markers", name=f"this network, SR = {sr_now:g}",
                     marker=dict(size=11, symbol="circle-open", line=dict(width=3), color="#1c7ed6"))
