@@ -137,3 +137,19 @@ def test_the_expansion_rule_drawing():
     sample = sample_drop_path(4, 1, LOCAL, 3, 0.5)
     drawn = block_dot(4, sample, 1)
     assert drawn.count("arrowhead=tee") == sample.dropped_inputs() > 0
+
+
+def test_the_layer_graph_draws_each_join_once_and_folds_only_chained_layers():
+    from explorer.graph import layout
+
+    a = analyze("fractalnet40")
+    lay = layout(a, 3, fold=True)  # block.column.layer
+    labels = [n.label for n in lay.nodes]
+    assert labels.count("J") == 20 and "S" not in labels  # stack + mean: one join node
+    # the deepest column folds between joins only: layer1-2, 3-4, 5-6, 7-8 are chains, 2 -> 3 goes through a J
+    runs = [lab.split("\n")[0] for lab in labels if lab.startswith("block1.col4")]
+    assert runs == ["block1.col4.layer1 … layer2", "block1.col4.layer3 … layer4", "block1.col4.layer5 … layer6",
+                    "block1.col4.layer7 … layer8"]
+    order = {n.id: i for i, n in enumerate(lay.nodes)}
+    assert all(order[a_] < order[b] for a_, b in lay.edges)  # every edge points forward: no folded cycle
+
