@@ -33,3 +33,15 @@ def test_table_8_points_are_published_figures_and_defaults_are_registered():
         (m, madds * 1e6, params * 1e6) for m, _, madds, params in MOBILENET_TABLE_8]
     assert set(default_selection()) <= set(all_presets())
     assert {"vgg16", "googlenet", "squeezenet1_0"} <= set(default_selection())
+
+
+def test_families_knobs_and_presets_are_named_as_the_issue_says():
+    from explorer import all_families
+
+    families = all_families()
+    assert {"aux_logits", "batch_norm", "num_classes"} <= set(families["googlenet"].knob_names)
+    assert {"columns", "blocks", "channels", "num_classes"} <= set(families["fractalnet"].knob_names)
+    assert families["googlenet"].defaults()["aux_logits"] is False
+    assert families["fractalnet"].defaults()["channels"] == (64, 128, 256, 512, 512)
+    assert {"googlenet", "fractalnet40", "fractalnet20", "squeezenet1_0", "squeezenet1_1"} <= set(all_presets())
+    assert all_presets()["googlenet"].family == "googlenet"
