@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import graphviz
 
-from .analysis import Analysis
+from .analysis import OP_TITLE, Analysis
 
 COLORS = {"conv": "#cfe2ff", "pool": "#ffe5b4", "linear": "#d1f2d9", "norm": "#e9ecef", "act": "#fff8c5",
           "dropout": "#f1f3f5", "reshape": "#f1f3f5", "merge": "#ffffff", "op": "#f8f9fa", "other": "#f3e8ff",
@@ -60,9 +60,12 @@ def layout(analysis: Analysis, depth: int | None = None, fold: bool = True) -> L
     depth = max_depth(analysis) if depth is None else max(1, depth)
     rows = [r for r in analysis.rows if r.kind != "unused"]
     runs = _runs(rows, analysis) if fold else {}
+    absorbed = _stacks_into_means(rows)
     groups: dict[tuple, list] = {}
     with_first: set = set()  # run nodes that include the run's first block
     for r in rows:
+        if r.index in absorbed:
+            continue
         path = _path(r)
         key = None
         for level in range(1, min(depth, len(path) - 1) + 1):
@@ -85,6 +88,8 @@ def layout(analysis: Analysis, depth: int | None = None, fold: bool = True) -> L
         names = None if run is None else run if key in with_first else run[1:]
         nodes.append(Node(node_id, _label(key, members, names, analysis), _kind(key, members), members,
                           len(names) if names else 1))
+    for stack, mean in absorbed.items():
+        node_of[stack] = node_of[mean]
     nodes.append(Node(OUTPUT, f"output\n{_shape(analysis.output_shape)}", "io"))
     edges, seen = [], set()
     for r in rows:
@@ -100,11 +105,28 @@ def layout(analysis: Analysis, depth: int | None = None, fold: bool = True) -> L
     return Layout(nodes, edges, depth)
 
 
+def _stacks_into_means(rows) -> dict:
+    """torch.stack(xs).mean(...), FractalNet's join, is one (J) node: stack row index -> mean row index."""
+    consumers: dict[int, list] = {}
+    for r in rows:
+        for src in r.inputs:
+            consumers.setdefault(src, []).append(r)
+    by_index = {r.index: r for r in rows}
+    absorbed = {}
+    for index, users in consumers.items():
+        row = by_index.get(index)
+        if row is not None and row.type == "stack" and len(users) == 1 and users[0].type == OP_TITLE["mean"]:
+            absorbed[index] = users[0].index
+    return absorbed
+
+
 def _runs(rows, analysis) -> dict:
-    """Runs of consecutive sibling blocks with the same structure: block path -> tuple of the run's paths."""
+    """Runs of consecutive sibling blocks with the same structure, each feeding the next: path -> the run's paths."""
     content: dict[tuple, list] = {}
     children: dict[tuple, list] = {}
     output: dict[tuple, tuple] = {}
+    members: dict[tuple, set] = {}
+    inputs: dict[tuple, set] = {}
     for r in rows:
         path = _path(r)
         for level in range(1, len(path)):
@@ -114,13 +136,17 @@ def _runs(rows, analysis) -> dict:
                 children.setdefault(path[:level - 1], []).append(scope)
             content[scope].append((".".join(path[level:]), r.type))
             output[scope] = r.output_shape  # blocks fold only when they also produce the same shape
+            members.setdefault(scope, set()).add(r.index)
+            inputs.setdefault(scope, set()).update(r.inputs)
     for scope in content:
         content[scope].append(("output", output[scope]))
     runs: dict[tuple, tuple] = {}
     for siblings in children.values():
         current: list[tuple] = []
         for scope in siblings + [None]:
-            if scope is not None and current and _same(current[-1], scope, content, analysis):
+            # a run is a chain: each block reads the previous one (a FractalNet column's layers read joins)
+            if scope is not None and current and _same(current[-1], scope, content, analysis) \
+                    and inputs[scope] & members[current[-1]]:
                 current.append(scope)
                 continue
             if len(current) > 1:

@@ -58,6 +58,43 @@ VGG_TABLE_2 = {"A": 133, "A-LRN": 133, "B": 133, "C": 134, "D": 138, "E": 144}
 PUBLISHED += [Published("vgg", "params", m * 1e6, "VGG paper, Table 2", knobs={"config": c}, rounding=1e6)
               for c, m in VGG_TABLE_2.items()]
 
+# torchvision's googlenet (BN, 3x3 in the "5x5" branch) and SqueezeNet 1.0 / 1.1 at 224, 1000 classes.
+# torchvision's "GFLOPS" are multiply-adds (see vgg16 above).
+PUBLISHED += [
+    Published("googlenet_torchvision", "params", 6_624_904, "torchvision googlenet (num_params)"),
+    Published("googlenet_torchvision", "params", 13_004_888, "torchvision GoogLeNet(aux_logits=True)",
+              knobs={"aux_logits": True}),
+    Published("googlenet_torchvision", "mult_adds", 1.50e9, "torchvision googlenet (1.50 GFLOPS)", tolerance=0.02),
+    Published("squeezenet1_0", "params", 1_248_424, "SqueezeNet paper, Table 1; torchvision squeezenet1_0"),
+    Published("squeezenet1_0", "mult_adds", 0.82e9, "torchvision squeezenet1_0 (0.82 GFLOPS)", tolerance=0.02),
+    Published("squeezenet1_1", "params", 1_235_496, "torchvision squeezenet1_1 (num_params)"),
+    Published("squeezenet1_1", "mult_adds", 0.35e9, "torchvision squeezenet1_1 (0.35 GFLOPS)", tolerance=0.02),
+]
+
+# GoogLeNet paper (Szegedy et al., CVPR 2015), Table 1: the "params" and "ops" columns exactly as printed,
+# in the table's K and M, per row (our module names). Rows without parameters print nothing.
+GOOGLENET_TABLE_1_SOURCE = "Szegedy et al., Going Deeper with Convolutions, CVPR 2015, Table 1"
+GOOGLENET_TABLE_1 = {  # row: (params in K, ops in M)
+    "conv1": (2.7, 34), "conv2": (112, 360),
+    "inception3a": (159, 128), "inception3b": (380, 304),
+    "inception4a": (364, 73), "inception4b": (437, 88), "inception4c": (463, 100), "inception4d": (580, 119),
+    "inception4e": (840, 170),
+    "inception5a": (1072, 54), "inception5b": (1388, 71),
+    "fc": (1000, 1),
+}
+
+# MobileNet paper (Howard et al. 2017), Table 8, "MobileNet Comparison to Popular Models" (ImageNet, 224x224):
+# (model as printed, our preset, million mult-adds, million parameters). Published points, not our analyses.
+MOBILENET_TABLE_8_SOURCE = "Howard et al., MobileNets, 2017, Table 8"
+MOBILENET_TABLE_8 = [
+    ("1.0 MobileNet-224", "mobilenet_v1", 569, 4.2),
+    ("GoogleNet", "googlenet", 1550, 6.8),
+    ("VGG 16", "vgg16", 15300, 138),
+]
+
+# SqueezeNet paper (Iandola et al. 2016), Table 2: SqueezeNet's model size, 32-bit, uncompressed.
+SQUEEZENET_MODEL_MB = (4.8, "Iandola et al. 2016, Table 2: 32-bit, uncompressed")
+
 # The lecture's paper-and-pen exercise at 3x32x32: (layer, output C x H x W, parameters).
 LECTURE_EXERCISE = [("conv1", (6, 28, 28), 456), ("pool1", (6, 14, 14), 0), ("conv2", (16, 10, 10), 2416),
                     ("pool2", (16, 5, 5), 0)]

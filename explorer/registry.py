@@ -233,7 +233,8 @@ def register(family: Family, presets: dict[str, dict] | None = None, titles: dic
     assert family.name not in _FAMILIES, family.name
     _FAMILIES[family.name] = family
     for name, knobs in (presets or {}).items():
-        assert name not in _PRESETS and name not in _FAMILIES, name
+        # a preset may share its family's name (the issue's `googlenet`): the family's canonical variant
+        assert name not in _PRESETS and (name not in _FAMILIES or name == family.name), name
         family.check(knobs)  # a preset must be valid by construction
         preset = Preset(name, family.name, dict(knobs), (titles or {}).get(name, name),
                         (inputs or {}).get(name), (notes or {}).get(name, ""))
@@ -267,7 +268,7 @@ def lookup(name: str) -> tuple[Family, Preset | None]:
     """A family or preset name: the family, and the preset if the name was one."""
     fams = all_families()
     if name in fams:
-        return fams[name], None
+        return fams[name], fams[name].presets.get(name)  # None unless a preset has the family's name
     if name in _PRESETS:
         preset = _PRESETS[name]
         return fams[preset.family], preset

@@ -51,7 +51,8 @@ def test_slider_updates_totals_table_and_graph(page):
 
 def test_a_deep_link_opens_with_the_sidebar_and_the_choice(page):
     pg = page.open("/compare?family=resnet&preset=resnet56&input=3x32x32")
-    assert "Compare VGG" in pg.locator("h1").first.inner_text()
+    assert pg.locator("h1").first.inner_text() == "Compare architectures"
+    assert pg.get_by_role("tab", name="VGG A to E").is_visible()
     assert pg.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").count() >= 2
     pg.wait_for_selector(".js-plotly-plot")
     screenshot(pg, "compare-vgg")

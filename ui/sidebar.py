@@ -84,7 +84,10 @@ def knob_widget(container, family: Family, knob: Knob):
     if knob.kind == "ints":
         return container.text_input(label, **common)
     if knob.kind == "float":
-        return container.slider(label, float(knob.low), float(knob.high), step=float(knob.step or 0.05), **common)
+        step = float(knob.step or 0.05)
+        decimals = max(2, len(f"{step:g}".partition(".")[2]))  # SqueezeNet's SR 0.125 must not show as 0.13
+        return container.slider(label, float(knob.low), float(knob.high), step=step, format=f"%.{decimals}f",
+                                **common)
     if knob.optional or knob.high - knob.low > 400:
         return container.number_input(label, int(knob.low), int(knob.high), step=1,
                                       placeholder=f"auto: {knob.auto}" if knob.optional else None, **common)

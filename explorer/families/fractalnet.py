@@ -1,0 +1,158 @@
+"""FractalNet (Larsson, Maire & Shakhnarovich, ICLR 2017): deep networks without residuals, by self-similarity.
+
+F_1(z) = conv(z), F_{C+1}(z) = [(F_C o F_C)(z)] join [conv(z)]: a block of C columns whose deepest path has
+2^(C-1) convolutions; joins take the element-wise mean of their inputs. B blocks, each followed by a 2x2 max
+pool: 2^(C-1) * B convolutions deep (C=4, B=5: 40). The structure (steps, joins, drop-path) is
+explorer.fractal; the `column` knob keeps a single column, the plain network the paper extracts for testing.
+"""
+import math
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+from ..errors import KnobError, ShapeError
+from ..fractal import check_structure, convs_in_column, ending_at, span, steps
+from ..registry import Family, Knob, register
+
+CIFAR_CHANNELS = (64, 128, 256, 512, 512)  # Section 4: "filters per block 64, 128, 256, 512, 512"
+MAX_COLUMNS, MAX_BLOCKS = 6, 8
+
+
+class ConvUnit(nn.Sequential):
+    """The paper's "conv": 3x3 convolution, batch norm, ReLU (Section 4)."""
+
+    def __init__(self, in_channels, out_channels):
+        super().__init__(OrderedDict([
+            ("conv", nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False)),  # BN's shift is the bias
+            ("bn", nn.BatchNorm2d(out_channels)),
+            ("relu", nn.ReLU(inplace=True)),
+        ]))
+
+
+class FractalBlock(nn.Module):
+    """Columns col1 (one conv) ... colC (2^(C-1) convs); with only_column, that column alone: a plain chain."""
+
+    def __init__(self, in_channels, out_channels, columns, only_column=None):
+        super().__init__()
+        self.columns = columns
+        self.only_column = only_column
+        for c in [only_column] if only_column else range(1, columns + 1):
+            self.add_module(f"col{c}", nn.Sequential(OrderedDict(
+                (f"layer{i}", ConvUnit(in_channels if i == 1 else out_channels, out_channels))
+                for i in range(1, convs_in_column(c) + 1))))
+
+    def forward(self, x, kept=None):
+        """kept: step -> the columns whose convolution that step's join uses (a drop-path sample); None: all."""
+        if self.only_column:
+            return getattr(self, f"col{self.only_column}")(x)
+        inputs = {c: x for c in range(1, self.columns + 1)}  # the input of each column's next convolution
+        merged = x
+        for t in range(1, steps(self.columns) + 1):
+            ends = ending_at(self.columns, t)
+            use = ends if kept is None else kept[t]
+            outs = [getattr(self, f"col{c}")[t // span(self.columns, c) - 1](inputs[c]) for c in use]
+            if len(outs) > 1:
+                merged = torch.stack(outs, 1).mean(1)  # the join: element-wise mean, (B, n, C, H, W) -> (B, C, H, W)
+            else:
+                merged = outs[0] if outs else None  # one input passes through; none: this path is dropped
+            for c in ends:
+                inputs[c] = merged
+        return merged
+
+
+class FractalNet(nn.Module):
+    def __init__(self, columns, block_channels, num_classes, column=None, in_channels=3):
+        super().__init__()
+        self.config = dict(columns=columns, block_channels=tuple(block_channels), num_classes=num_classes,
+                           in_channels=in_channels)
+        channels = in_channels
+        for b, out in enumerate(block_channels, start=1):
+            self.add_module(f"block{b}", FractalBlock(channels, out, columns, column))
+            self.add_module(f"pool{b}", nn.MaxPool2d(2, 2))  # "2x2 max-pooling after each block"
+            channels = out
+        self.blocks = len(block_channels)
+        # After B = 5 pools a 32x32 input is 1x1 and the prediction layer sees 512 numbers; a global average
+        # (the identity at 32x32) keeps that true at larger inputs.
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x, drop_path=None):
+        """drop_path: an explorer.fractal.DropPath sample; only the convolutions it keeps are run."""
+        input_side = min(x.shape[-2:])
+        for b in range(1, self.blocks + 1):
+            x = getattr(self, f"block{b}")(x, drop_path.block_kept(b) if drop_path is not None else None)
+            if min(x.shape[-2:]) < 2:  # floor(side / 2^(b-1)) < 2: this pool would leave nothing
+                largest = int(math.log2(input_side))
+                raise ShapeError(
+                    f"each of the {self.blocks} blocks ends with a 2x2 max pool that halves the side, so "
+                    f"{self.blocks} blocks need an input of at least {2 ** self.blocks}x{2 ** self.blocks}, and "
+                    f"a side of {input_side} fits at most {largest} block{'s' if largest != 1 else ''}",
+                    layer=f"pool{b}")
+            x = getattr(self, f"pool{b}")(x)
+        x = torch.flatten(self.avgpool(x), 1)
+        return self.fc(x)
+
+
+def derive(k):
+    """Per-block channels (the last count repeats for extra blocks, as 512, 512 does) and the column to keep."""
+    check_structure(k["columns"], k["blocks"])
+    channels = tuple(k["channels"])
+    k["block_channels"] = (channels + (channels[-1],) * k["blocks"])[:k["blocks"]]
+    if k["column"] is not None and k["column"] > k["columns"]:
+        raise KnobError(f"FractalNet with C = {k['columns']} has columns 1 to {k['columns']} ({k['columns']} is the "
+                        f"deepest); got column {k['column']}.")
+    return k
+
+
+def fractalnet(columns=4, blocks=5, channels=CIFAR_CHANNELS, num_classes=10, column=None, in_channels=3):
+    k = derive(dict(columns=columns, blocks=blocks, channels=channels, column=column))
+    return FractalNet(columns, k["block_channels"], num_classes, column, in_channels)
+
+
+def extract_column(model: FractalNet, column: int) -> FractalNet:
+    """The plain network of one column, with the fractal network's own weights (the paper's deepest-column test)."""
+    cfg = model.config
+    plain = FractalNet(cfg["columns"], cfg["block_channels"], cfg["num_classes"], column, cfg["in_channels"])
+    own = model.state_dict()
+    plain.load_state_dict({name: own[name] for name in plain.state_dict()})  # same names: a subset of the model's
+    return plain.to(next(model.parameters()).device)
+
+
+register(
+    Family(
+        name="fractalnet",
+        title="FractalNet",
+        builder=fractalnet,
+        knobs=(
+            Knob("columns", "int", 4, "C: columns per block; the deepest has 2^(C-1) convolutions.", 1, MAX_COLUMNS,
+                 label="columns C"),
+            Knob("blocks", "int", 5, "B: fractal blocks, each followed by a 2x2 max pool (so B pools: 32x32 "
+                 "inputs allow at most 5).", 1, MAX_BLOCKS, label="blocks B"),
+            Knob("channels", "ints", CIFAR_CHANNELS, "Filters of each block's convolutions (the paper's 64, 128, "
+                 "256, 512, 512); blocks beyond the list repeat its last number.", 1, 2048,
+                 label="channels per block"),
+            Knob("num_classes", "int", 10, "Outputs of the prediction layer: 10 for CIFAR-10 (the paper's main "
+                 "benchmark at 32x32, also CIFAR-100 and SVHN).", 1, 100000, label="classes"),
+            Knob("column", "int", None, "Keep a single column (C is the deepest): the plain network the paper "
+                 "extracts after training with drop-path.", 1, MAX_COLUMNS, optional=True,
+                 auto="all columns, the whole fractal", label="keep only column"),
+        ),
+        default_input=(3, 32, 32),
+        paper="Larsson, Maire & Shakhnarovich, FractalNet: Ultra-Deep Neural Networks without Residuals, ICLR 2017",
+        summary="A self-similar block: F_(C+1)(z) = [(F_C o F_C)(z)] join [conv(z)], joins are element-wise "
+                "means. Paths of every length from 1 to 2^(C-1) convolutions and no residual connection; "
+                "drop-path trains each column to work alone.",
+        derive=derive,
+    ),
+    presets={
+        "fractalnet40": dict(columns=4, blocks=5),
+        "fractalnet20": dict(columns=3, blocks=5),
+        "fractalnet40_deepest": dict(columns=4, blocks=5, column=4),
+    },
+    titles={"fractalnet40": "FractalNet-40 (C=4, B=5), CIFAR", "fractalnet20": "FractalNet-20 (C=3, B=5), CIFAR",
+            "fractalnet40_deepest": "FractalNet-40, deepest column only (40 plain conv layers)"},
+    inputs={"fractalnet40": (3, 32, 32), "fractalnet20": (3, 32, 32), "fractalnet40_deepest": (3, 32, 32)},
+    notes={"fractalnet40": "2^(C-1) x B = 40 conv layers (the paper's Section 4)",
+           "fractalnet20": "2^(C-1) x B = 20 conv layers"},
+)
