@@ -236,36 +236,69 @@ def nasnet(cell_repeats=4, penultimate_filters=1056, stem_filters=32, num_classe
 
 # -- the cells as the paper draws them -----------------------------------------------------------------
 
-def cell_dot(genotype: Genotype, title: str = "") -> str:
-    """A cell as the paper's Figure 4 draws it: hidden states, one box per operation, (+) per block, concat."""
+def cell_dot(genotype: Genotype, title: str = "", op_notes: dict | None = None, state_notes: dict | None = None) -> str:
+    """A cell as the paper's Figure 4 draws it: hidden states, one box per operation, (+) per block, concat.
+
+    op_notes: extra text per operation ("comb_iter_0_left": "2,904 params"); state_notes: per hidden state.
+    """
     import graphviz
 
+    op_notes, state_notes = op_notes or {}, state_notes or {}
     g = graphviz.Digraph(genotype.name.replace(" ", "_"), graph_attr={
         "rankdir": "BT", "bgcolor": "transparent", "nodesep": "0.2", "ranksep": "0.35", "label": title,
         "labelloc": "t", "fontname": "Helvetica"},
         node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "rounded,filled", "shape": "box"})
-    for state, colour in ((H_PREV, "#e9ecef"), (H_I, "#e9ecef")):
-        g.node(state, state.replace("h_i-1", "h_{i-1}"), shape="box", fillcolor=colour, style="filled")
     with g.subgraph() as inputs:
         inputs.attr(rank="same")
-        inputs.node(H_PREV)
-        inputs.node(H_I)
-    stride = " /2"
+        for state in (H_PREV, H_I):
+            label = state.replace("h_i-1", "h_{i-1}") + (f"\n{state_notes[state]}" if state in state_notes else "")
+            inputs.node(state, label, fillcolor="#e9ecef")
     for k, pair in enumerate(genotype.blocks):
         add = f"add{k}"
-        g.node(add, "+", shape="circle", fixedsize="true", width="0.35", fillcolor="#ffffff", style="filled")
+        g.node(add, "+", shape="circle", fixedsize="true", width="0.35", fillcolor="#ffffff")
         for side, (source, op) in zip(("left", "right"), pair):
-            node = f"op{k}{side}"
-            strided = genotype.reduction and source in (H_I, H_PREV) and op != "identity"
-            g.node(node, OP_TITLES[op] + (stride if strided else ""), fillcolor=_op_colour(op))
-            g.edge(_state_node(source), node)
-            g.edge(node, add)
+            key = f"comb_iter_{k}_{side}"
+            strided = genotype.reduction and source in (H_I, H_PREV)
+            label = OP_TITLES[op] + (" /2" if strided else "") + (f"\n{op_notes[key]}" if key in op_notes else "")
+            g.node(key, label, fillcolor=_op_colour(op))
+            g.edge(_state_node(source), key)
+            g.edge(key, add)
     g.node("concat", "concat", fillcolor="#fff3bf")
     for state in genotype.concat:
         g.edge(_state_node(state), "concat")
-    g.node("out", "h_{i+1}", fillcolor="#e9ecef", style="filled")
+    g.node("out", "h_{i+1}" + (f"\n{state_notes['out']}" if "out" in state_notes else ""), fillcolor="#e9ecef")
     g.edge("concat", "out")
     return g.source
+
+
+def cell_graph(analysis, cell: str) -> str:
+    """The cell `cell` of the analysed network drawn as its genotype, with its hidden states' shapes and the
+    parameters of each operation read from the analysis."""
+    kinds = {name: kind for name, kind, _ in
+             cell_plan(analysis.resolved["cell_repeats"], analysis.resolved["penultimate_filters"])}
+    rows = [r for r in analysis.rows if r.name.startswith(cell + ".")]
+    if cell not in kinds or not rows:
+        raise KeyError(cell)
+    genotype = GENOTYPES[kinds[cell]]
+    op_notes = {}
+    for k in range(len(genotype.blocks)):
+        for side in ("left", "right"):
+            key = f"comb_iter_{k}_{side}"
+            mine = [r for r in rows if r.name.startswith(f"{cell}.{key}.") or r.name == f"{cell}.{key}"]
+            params = sum(r.params for r in mine)
+            op_notes[key] = f"{params:,} params" if params else "no params"
+    shape = "×".join
+    first_op = {}  # the shape each hidden state has where the operations read it
+    for k, pair in enumerate(genotype.blocks):
+        for side, (source, _) in zip(("left", "right"), pair):
+            row = next(r for r in rows if r.name == f"{cell}.comb_iter_{k}_{side}" or
+                       r.name.startswith(f"{cell}.comb_iter_{k}_{side}."))
+            first_op.setdefault(source, row.input_shape)
+    state_notes = {s: shape(map(str, first_op[s])) for s in (H_I, H_PREV) if s in first_op}
+    state_notes["out"] = shape(map(str, rows[-1].output_shape))
+    params = sum(r.params for r in rows)
+    title = f"{cell}: {genotype.name}, {params:,} parameters"
+    return cell_dot(genotype, title, op_notes, state_notes)
 
 
 def _state_node(state: str) -> str:
