@@ -31,8 +31,12 @@ class Published:
         return "x".join(map(str, self.input_shape)) + (f", {knobs}" if knobs else "")
 
     def display(self) -> str:
-        if self.rounding:
-            return f"{self.value / self.rounding:g}{'M' if self.rounding == 1e6 else ''}"
+        if self.rounding:  # as printed: 138M (to 1e6), 4.2M (to 1e5), 37.67M (to 1e4), 6.5G (to 1e8)
+            import math
+
+            unit, suffix = (1e9, "G") if self.value >= 1e9 else (1e6, "M")
+            decimals = max(0, round(math.log10(unit / self.rounding)))
+            return f"{self.value / unit:.{decimals}f}{suffix}"
         if self.tolerance:
             from .report import human
 

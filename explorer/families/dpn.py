@@ -125,8 +125,12 @@ def derive(k):
     if k["k_r"] % k["groups"]:
         fits = [g for g in range(1, k["k_r"] + 1) if k["k_r"] % g == 0]
         near = sorted(fits, key=lambda g: abs(g - k["groups"]))[:2]
-        raise KnobError(f"k_r={k['k_r']} channels cannot be split into groups={k['groups']} equal groups for the "
-                        f"grouped 3x3 convolution; choose a divisor of k_r, such as {' or '.join(map(str, sorted(near)))}.")
+        g = k["groups"]
+        lower = k["k_r"] - k["k_r"] % g
+        multiples = " or ".join(str(m) for m in (lower, lower + g) if m > 0)
+        raise KnobError(f"k_r={k['k_r']} channels cannot be split into groups={g} equal groups for the grouped 3x3 "
+                        f"convolution; set groups to a divisor of k_r ({' or '.join(map(str, sorted(near)))}) or k_r "
+                        f"to a multiple of {g} ({multiples}).")
     return k
 
 

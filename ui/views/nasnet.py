@@ -19,12 +19,10 @@ def render(selection, analysis) -> None:
     normal = [c["cell"] for c in table if c["kind"] == "Normal Cell"]
     reduction = [c["cell"] for c in table if c["kind"] == "Reduction Cell"]
     left, right = st.columns(2)
-    with left:
-        cell = st.selectbox("Normal Cell", normal, key="nasnet.idea.normal")
-        _draw(analysis, cell, table)
-    with right:
-        cell = st.selectbox("Reduction Cell", reduction, index=min(2, len(reduction) - 1),
-                            key="nasnet.idea.reduction")
+    normal_cell = left.selectbox("Normal Cell", normal, key="nasnet.idea.normal")
+    reduction_cell = right.selectbox("Reduction Cell", reduction, index=min(2, len(reduction) - 1),
+                                     key="nasnet.idea.reduction")
+    for cell in (normal_cell, reduction_cell):  # one under the other: a cell is wide, as in Figure 4
         _draw(analysis, cell, table)
     st.markdown("**Every cell of this network** (from the analysed model):")
     st.dataframe(table, hide_index=True, key="nasnet.idea.cells", column_config={
