@@ -52,7 +52,8 @@ class LayerCost:
              "numbers": f"{F}·{F}·{C}·{O}·{Fm}·{Fm}", "value": F * F * C * O * Fm * Fm,
              "measured": self.standard_mult_adds},
             {"quantity": "depthwise separable", "formula": "F·F·C·Fm·Fm + C·O·Fm·Fm",
-             "numbers": f"{F}·{F}·{C}·{Fm}·{Fm} + {C}·{O}·{Fm}·{Fm} = {F * F * C * Fm * Fm:,} + {C * O * Fm * Fm:,}",
+             "numbers": f"{F}·{F}·{C}·{Fm}·{Fm} + {C}·{O}·{Fm}·{Fm} = "
+                        f"{F * F * C * Fm * Fm:,} + {C * O * Fm * Fm:,}",
              "value": F * F * C * Fm * Fm + C * O * Fm * Fm, "measured": self.separable_mult_adds},
             {"quantity": "ratio", "formula": "1/O + 1/F²", "numbers": f"1/{O} + 1/{F}² = 1/{O} + 1/{F * F}",
              "value": self.formula_ratio, "measured": self.ratio},

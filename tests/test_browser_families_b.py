@@ -7,7 +7,8 @@ pytestmark = pytest.mark.browser
 
 
 def _metric(pg, label):
-    return pg.locator("[data-testid=stMetric]", has_text=label).locator("[data-testid=stMetricValue]").first.inner_text()
+    box = pg.locator("[data-testid=stMetric]", has_text=label).first
+    return box.locator("[data-testid=stMetricValue]").inner_text()
 
 
 def _idea(pg):

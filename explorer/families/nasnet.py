@@ -113,8 +113,11 @@ def operation(name: str, in_channels: int, channels: int, stride: int) -> nn.Mod
 
 
 def relu_conv_bn(in_channels, out_channels) -> nn.Sequential:
-    return nn.Sequential(OrderedDict([("relu", nn.ReLU()), ("conv", nn.Conv2d(in_channels, out_channels, 1, bias=False)),
-                                      ("bn", nn.BatchNorm2d(out_channels, eps=BN_EPS))]))
+    return nn.Sequential(OrderedDict([
+        ("relu", nn.ReLU()),
+        ("conv", nn.Conv2d(in_channels, out_channels, 1, bias=False)),
+        ("bn", nn.BatchNorm2d(out_channels, eps=BN_EPS)),
+    ]))
 
 
 class FactorizedReduction(nn.Module):
