@@ -327,7 +327,7 @@ def _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf):
             and inp is not None and len(inp) == 3:
         f = inp[1]  # a global pool sees the whole map
         return r + (f - 1) * j, j * f, s + (f - 1) / 2 * j
-    if kind == "reshape" and inp is not None and len(inp) == 3 and inp[1] > 1:
+    if kind == "reshape" and inp is not None and len(inp) == 3 and inp[1] > 1 and len(c.output_shape) < 3:
         f = inp[1]  # flattening a map: the next dense layer sees all of it
         return r + (f - 1) * j, j * f, s + (f - 1) / 2 * j
     return r, j, s

@@ -31,8 +31,12 @@ class Published:
         return "x".join(map(str, self.input_shape)) + (f", {knobs}" if knobs else "")
 
     def display(self) -> str:
-        if self.rounding:
-            return f"{self.value / self.rounding:g}{'M' if self.rounding == 1e6 else ''}"
+        if self.rounding:  # as printed: 138M (to 1e6), 4.2M (to 1e5), 37.67M (to 1e4), 6.5G (to 1e8)
+            import math
+
+            unit, suffix = (1e9, "G") if self.value >= 1e9 else (1e6, "M")
+            decimals = max(0, round(math.log10(unit / self.rounding)))
+            return f"{self.value / unit:.{decimals}f}{suffix}"
         if self.tolerance:
             from .report import human
 
@@ -114,3 +118,73 @@ def matches_setting(p: Published, analysis) -> bool:
     family, preset = lookup(p.name)
     wanted = {**family.defaults(), **(preset.knobs if preset else {}), **p.knobs}
     return all(analysis.knobs.get(k) == v for k, v in wanted.items())
+
+# -- Dual Path Networks ---------------------------------------------------------------------------------------
+# Parameters: timm's dpn68/92/98/131 (the authors' MXNet weights, github.com/cypw/DPNs, ported), given to 0.01M;
+# ours match to the unit (12,611,602 / 37,668,392 / 61,570,728 / 79,254,504). The 37.8M / 61.7M / 79.5M often
+# quoted for DPN-92/98/131 count the batch-norm running means and variances stored with the weights as well
+# (ours: 37,668,392 + 125,216 = 37,793,608); the 12.8M quoted for DPN-68 is its 49 MB model file / 4 bytes.
+# We follow the trainable count, the one every other row of the explorer uses.
+# Multiply-adds: the paper's Table 2 GFLOPs (ResNeXt's convention: multiply-adds), to 0.1 G. The authors'
+# README gives DPN-68 2.5 GFLOPs; ours is 2.33 G and we found no counting that gives 2.5, so it is not checked.
+DPN_PARAMS_MILLIONS = {"dpn68": 12.61, "dpn92": 37.67, "dpn98": 61.57, "dpn131": 79.25}
+DPN_TABLE_2_GFLOPS = {"dpn92": 6.5, "dpn98": 11.7, "dpn131": 16.0}
+PUBLISHED += [Published(name, "params", m * 1e6, "timm (the authors' weights); 37.8M/61.7M/79.5M quoted elsewhere "
+                        "also count batch-norm running statistics", rounding=1e4)
+              for name, m in DPN_PARAMS_MILLIONS.items()]
+PUBLISHED += [Published(name, "mult_adds", g * 1e9, "DPN paper, Table 2 (GFLOPs, which are multiply-adds)",
+                        rounding=1e8) for name, g in DPN_TABLE_2_GFLOPS.items()]
+
+# -- MobileNet v1 (Howard et al. 2017): (million multiply-adds, million parameters) at 1000 classes ---------
+# Parameters are printed to 0.1M, so they are checked at that precision (0.25 MobileNet-224 is 470,072, printed
+# 0.5M); multiply-adds within 2%. 1.0 MobileNet-224 is also checked to the unit (Keras MobileNet, trainable).
+MOBILENET_V1_TABLE_4 = {True: (569, 4.2), False: (4866, 29.3)}  # depthwise separable, or "Conv MobileNet"
+MOBILENET_V1_TABLE_6 = {1.0: (569, 4.2), 0.75: (325, 2.6), 0.5: (149, 1.3), 0.25: (41, 0.5)}  # alpha, at 224
+MOBILENET_V1_TABLE_7 = {224: (569, 4.2), 192: (418, 4.2), 160: (290, 4.2), 128: (186, 4.2)}  # side, alpha 1.0
+_MOBILENET_V1_ROWS = [  # (preset, input side, source, (mult-adds, params))
+    ("conv_mobilenet_v1", 224, "MobileNet paper, Table 4 (Conv MobileNet)", MOBILENET_V1_TABLE_4[False]),
+    ("mobilenet_v1_075", 224, "MobileNet paper, Table 6", MOBILENET_V1_TABLE_6[0.75]),
+    ("mobilenet_v1_050", 224, "MobileNet paper, Table 6", MOBILENET_V1_TABLE_6[0.5]),
+    ("mobilenet_v1_025", 224, "MobileNet paper, Table 6", MOBILENET_V1_TABLE_6[0.25]),
+    ("mobilenet_v1_192", 192, "MobileNet paper, Table 7", MOBILENET_V1_TABLE_7[192]),
+    ("mobilenet_v1_160", 160, "MobileNet paper, Table 7", MOBILENET_V1_TABLE_7[160]),
+    ("mobilenet_v1_128", 128, "MobileNet paper, Table 7", MOBILENET_V1_TABLE_7[128]),
+]
+PUBLISHED += [Published("mobilenet_v1", "params", 4_231_976, "MobileNet paper, Tables 4, 6, 7 (4.2M); Keras "
+                        "MobileNet, trainable parameters", knobs={"alpha": 1.0, "depthwise": True}),
+              Published("mobilenet_v1", "mult_adds", 569e6, "MobileNet paper, Tables 4, 6, 7",
+                        knobs={"alpha": 1.0, "depthwise": True}, tolerance=0.02)]
+for _name, _side, _source, (_madds, _params) in _MOBILENET_V1_ROWS:
+    PUBLISHED += [Published(_name, "params", _params * 1e6, _source, input_shape=(3, _side, _side), rounding=1e5),
+                  Published(_name, "mult_adds", _madds * 1e6, _source, input_shape=(3, _side, _side),
+                            tolerance=0.02)]
+
+# -- MobileNetV2 (Sandler et al. 2018) ---------------------------------------------------------------------------
+# torchvision's mobilenet_v2: 3,504,872 parameters, 0.30 GFLOPS (multiply-adds); the paper's Table 4: 300M
+# multiply-adds (585M for width 1.4). Its 3.4M parameters (and TF-slim's 3.47M) leave out the batch-norm
+# scales and shifts (ours without them: 3,470,760); its 6.9M for width 1.4 matches neither count (TF-slim: 6.06M,
+# ours without batch norm 6,060,840), so parameters are checked against torchvision only.
+PUBLISHED += [
+    Published("mobilenet_v2", "params", 3_504_872, "torchvision mobilenet_v2", knobs={"width_mult": 1.0}),
+    Published("mobilenet_v2", "mult_adds", 300e6, "MobileNetV2 paper, Table 4 (300M); torchvision (0.30 GFLOPS)",
+              knobs={"width_mult": 1.0}, tolerance=0.02),
+    Published("mobilenet_v2_140", "mult_adds", 585e6, "MobileNetV2 paper, Table 4 (MobileNetV2 (1.4))",
+              tolerance=0.02),
+]
+
+# -- NASNet-A (Zoph et al. 2018), "N @ P" ------------------------------------------------------------------------
+# Table 4 (mobile, 224): 5.3M parameters, 564M multiply-adds; Cadene's nasnetamobile (the authors' weights):
+# 5,289,978. Table 2 (large, 331): 88.9M, 23.8B; ours (and Cadene's nasnetalarge) 88,753,150, 0.2% below.
+PUBLISHED += [
+    Published("nasnet_a_mobile", "params", 5_289_978, "Cadene pretrainedmodels nasnetamobile; NASNet paper, "
+              "Table 4 (5.3M)"),
+    Published("nasnet_a_mobile", "mult_adds", 564e6, "NASNet paper, Table 4", tolerance=0.03),
+    Published("nasnet", "params", 88.9e6, "NASNet paper, Table 2, NASNet-A (6 @ 4032)", input_shape=(3, 331, 331),
+              knobs={"cell_repeats": 6, "penultimate_filters": 4032, "stem_filters": 96}, tolerance=0.005),
+    Published("nasnet", "mult_adds", 23.8e9, "NASNet paper, Table 2, NASNet-A (6 @ 4032)", input_shape=(3, 331, 331),
+              knobs={"cell_repeats": 6, "penultimate_filters": 4032, "stem_filters": 96}, tolerance=0.02),
+]
+# MobileNet paper, Table 2: resources per layer type of 1.0 MobileNet-224 (% of multiply-adds, % of parameters of
+# the weight layers). The first row's 1.19% is a misprint for 1.91%: the column then sums to 100 (ours: 1.91%).
+MOBILENET_V1_TABLE_2 = {"Conv 1x1": (94.86, 74.59), "Conv DW 3x3": (3.06, 1.06), "Conv 3x3": (1.19, 0.02),
+                        "Fully Connected": (0.18, 24.33)}

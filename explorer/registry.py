@@ -233,8 +233,9 @@ def register(family: Family, presets: dict[str, dict] | None = None, titles: dic
     assert family.name not in _FAMILIES, family.name
     _FAMILIES[family.name] = family
     for name, knobs in (presets or {}).items():
-        # a preset may share its family's name (the issue's `googlenet`): the family's canonical variant
+        # a preset may share its family's name (mobilenet_v2): the name then means the family's defaults
         assert name not in _PRESETS and (name not in _FAMILIES or name == family.name), name
+        assert name != family.name or family.check(knobs) == family.defaults(), f"{name} must be the defaults"
         family.check(knobs)  # a preset must be valid by construction
         preset = Preset(name, family.name, dict(knobs), (titles or {}).get(name, name),
                         (inputs or {}).get(name), (notes or {}).get(name, ""))

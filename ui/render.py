@@ -46,10 +46,17 @@ def totals(analysis) -> None:
                f"{t.rows:,} layer calls")
 
 
-def _use_setting(shape) -> None:
+def _use_setting(shape, family: str | None = None) -> None:
+    from explorer import get_family
     from ui.sidebar import IN_C, IN_H, IN_SQUARE, IN_W
 
     st.session_state.update({IN_C: shape[0], IN_H: shape[1], IN_W: shape[2], IN_SQUARE: shape[1] == shape[2]})
+    knob = get_family(family).input_knob if family else None
+    if knob and shape[1] == shape[2]:  # MobileNet: the input side is a knob's slider
+        try:
+            st.session_state[f"{family}.{knob}"] = get_family(family).knob(knob).coerce(shape[1])
+        except ExplorerError:
+            pass  # outside the knob's range: the input stays as it was
 
 
 def published(analysis) -> None:
@@ -74,7 +81,7 @@ def published(analysis) -> None:
         for shape in sorted(other_inputs):
             if tuple(shape) != tuple(analysis.input_shape):
                 st.button(f"Analyse at the published input, {shape_text(shape)}", on_click=_use_setting,
-                          args=(shape,), key=f"published.{shape_text(shape)}")
+                          args=(shape, analysis.family), key=f"published.{shape_text(shape)}")
 
 
 def graph(analysis, key: str, row_states: dict | None = None) -> None:
