@@ -52,7 +52,7 @@ def test_dpn_presets_reproduce_the_published_counts(app):
     at = app(query={"family": "dpn", "preset": "dpn98"})
     no_exceptions(at)
     assert metric(at, "Parameters") == "61,570,728"
-    assert "✅ agrees" in _markdown(at) and "❌" not in _markdown(at)
+    assert "✓ agrees" in _markdown(at) and "✗" not in _markdown(at)
 
 
 # -- MobileNet v1 -----------------------------------------------------------------------------------------------
@@ -69,7 +69,7 @@ def test_mobilenet_v1_calculator_counts_both_layers(app):
     assert metric(at, "Standard conv, multiply-adds") == f"{3 * 3 * 512 * 64 * 56 * 56:,}"
     assert metric(at, "Depthwise separable, multiply-adds") == f"{3 * 3 * 512 * 56 * 56 + 512 * 64 * 56 * 56:,}"
     assert metric(at, "Separable / standard") == f"{1 / 64 + 1 / 9:.4f}"
-    assert "1/64 + 1/3²" in _markdown(at) and "❌" not in _markdown(at)
+    assert "1/64 + 1/3²" in _markdown(at) and "✗" not in _markdown(at)
 
 
 def test_mobilenet_v1_alpha_and_resolution_change_the_network_and_the_plot(app):
@@ -96,14 +96,14 @@ def test_conv_mobilenet_toggle_and_the_table_4_figures(app):
     types = _frame(at, "paper mult-adds %")
     assert "Conv DW 3x3" not in list(types["type"])
     at = app(query={"family": "mobilenet_v1", "preset": "conv_mobilenet_v1"})
-    assert "Table 4" in _markdown(at) and "✅ agrees" in _markdown(at)
+    assert "Table 4" in _markdown(at) and "✓ agrees" in _markdown(at)
 
 
 def test_mobilenet_v1_published_rows_agree_and_the_button_sets_the_resolution(app):
     at = app(query={"family": "mobilenet_v1", "preset": "mobilenet_v1_192"})
     no_exceptions(at)
     assert at.slider(key="mobilenet_v1.resolution").value == 192
-    assert "Table 7" in _markdown(at) and "✅ agrees" in _markdown(at)
+    assert "Table 7" in _markdown(at) and "✓ agrees" in _markdown(at)
     at.button(key="published.3x224x224").click().run()
     no_exceptions(at)
     assert at.slider(key="mobilenet_v1.resolution").value == 224

@@ -52,7 +52,7 @@ def calculator() -> None:
         value, measured = step["value"], step["measured"]
         shown = f"{value:.4f}" if step["quantity"] == "ratio" else f"{value:,}"
         got = f"{measured:.4f}" if step["quantity"] == "ratio" else f"{measured:,}"
-        mark = "✅" if abs(measured - value) <= 1e-12 * max(1, abs(value)) else "❌"
+        mark = "✓" if abs(measured - value) <= 1e-12 * max(1, abs(value)) else "✗"
         lines.append(f"- *{step['quantity']}*: `{step['formula']}` = `{step['numbers']}` = **{shown}** — "
                      f"PyTorch: {got} {mark}")
     st.markdown("\n".join(lines))

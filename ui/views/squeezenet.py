@@ -95,4 +95,4 @@ def squeeze_ratio_view(selection, analysis, fires: dict) -> None:
                 f"{last.params:,}, {last.params / paper.params:.1f}x as many. The count is linear in s: each "
                 f"squeeze filter adds **{slope:,.0f}** parameters (measured), its {inp[0]} weights and bias plus one "
                 f"weight in each expand 1x1 filter and nine in each expand 3x3 filter: {inp[0]} + 1 + {e1} + "
-                f"9·{e3} = {formula:,} {'✅' if formula == slope else '❌'}.")
+                f"9·{e3} = {formula:,} {'✓' if formula == slope else '✗'}.")
