@@ -266,7 +266,7 @@ def window_figure(setup: LayerSetup, step: int = 0):
     for col in (1, 2):
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if col == 1 else 2}", showgrid=False,
                          zeroline=False, row=1, col=col)
-        fig.update_xaxes(showgrid=False, zeroline=False, side="top", row=1, col=col)
+        fig.update_xaxes(showgrid=False, zeroline=False, row=1, col=col)
     fig.update_layout(height=460, margin=dict(t=60, b=10, l=10, r=10), showlegend=False)
     return fig
 

@@ -83,6 +83,8 @@ def knob_widget(container, family: Family, knob: Knob):
                                    else str(v), **common)
     if knob.kind == "ints":
         return container.text_input(label, **common)
+    if knob.kind == "text":  # a custom network's layers: the Custom builder page has the roomy version
+        return container.text_area(label, height=220, **common)
     if knob.kind == "float":
         return container.slider(label, float(knob.low), float(knob.high), step=float(knob.step or 0.05), **common)
     if knob.optional or knob.high - knob.low > 400:
