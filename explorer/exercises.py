@@ -240,9 +240,11 @@ def _numbers(text: str, thousands: bool):
         ch = text[i]
         if ch in _DIGITS:
             j = i
-            while j < n and (text[j] in _DIGITS or (thousands and text[j] in ",_' " and j + 1 < n
-                                                    and text[j + 1] in _DIGITS)):
+            while j < n and (text[j] in _DIGITS or (thousands and text[j] in ",_' " and _group_follows(text, j))):
                 j += 1
+            if thousands and j < n and text[j] in ",_'":
+                raise AnswerError(f"digits are grouped by three after '{text[j]}', as in 2{text[j]}416", j + 1,
+                                  text[j])
             digits = "".join(d for d in text[i:j] if d in _DIGITS)
             if len(digits) > MAX_DIGITS:
                 raise AnswerError(f"{digits[:MAX_DIGITS]}... is far too large to be the answer", i + 1, digits)
@@ -258,6 +260,12 @@ def _numbers(text: str, thousands: bool):
             shown = ch if ch.isprintable() else repr(ch)
             raise AnswerError(f"expected a whole number, found '{shown}'", i + 1, shown)
     return numbers
+
+
+def _group_follows(text: str, j: int) -> bool:
+    """A thousands separator at j: exactly three digits follow it (2,416 but not 24,16)."""
+    group = text[j + 1:j + 4]
+    return len(group) == 3 and all(d in _DIGITS for d in group) and (j + 4 == len(text) or text[j + 4] not in _DIGITS)
 
 
 def parse_shape(text: str, order: str = "HWC") -> tuple:
