@@ -71,10 +71,12 @@ with tab_layer:
                 "smaller to see the window move.", icon=":material/info:")
     else:
         count = len(lab.positions(setup))
-        if st.session_state.get("lab.step", 1) > count:
-            st.session_state["lab.step"] = count
+        # set before the slider: a new maximum makes a new widget, which would start again at 1
+        position = st.session_state.get("lab.step", st.session_state.get("_keep.lab.step", 1))
+        st.session_state["lab.step"] = max(1, min(position, count))
         step = st.slider("Window position", 1, max(count, 2), key="lab.step", disabled=count < 2,
                          help="The order in which PyTorch visits the positions: left to right, top to bottom.")
+        labs.keep("lab.step")
         st.plotly_chart(lab.window_figure(setup, step - 1), key="lab.window")
         st.caption(lab.picture_caption(setup, step - 1) + " Grey: padding (zeros). Orange: input pixels no window "
                    "reaches (PyTorch floors the division). Dots: the centre of every window visited.")
