@@ -263,10 +263,11 @@ def window_figure(setup: LayerSetup, step: int = 0):
     out_z = [[1 if (i, j) == divmod(step, ow) else 0 for j in range(ow)] for i in range(oh)]
     fig.add_trace(go.Heatmap(z=out_z, zmin=0, zmax=1, colorscale=[[0, "#d3f9d8"], [1, "#ff8787"]], showscale=False,
                              xgap=1, ygap=1, hovertemplate="output (%{y}, %{x})<extra></extra>"), 1, 2)
-    for col in (1, 2):
+    for col, (rows, cols) in ((1, (H, W)), (2, (oh, ow))):
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if col == 1 else 2}", showgrid=False,
-                         zeroline=False, row=1, col=col)
-        fig.update_xaxes(showgrid=False, zeroline=False, row=1, col=col)
+                         zeroline=False, constrain="domain", dtick=1 if rows <= 16 else None, row=1, col=col)
+        fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", dtick=1 if cols <= 16 else None,
+                         row=1, col=col)
     fig.update_layout(height=460, margin=dict(t=60, b=10, l=10, r=10), showlegend=False)
     return fig
 
