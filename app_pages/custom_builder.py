@@ -10,6 +10,7 @@ from ui import labs, render
 from ui.sidebar import CUSTOM, current_selection
 
 URL_KEY = "net"  # this page's own query parameter: the text of the box
+URL_LIMIT = 4000  # characters: longer links are cut by some browsers and servers
 BOX = "builder.spec"
 family = get_family("custom")
 
@@ -41,8 +42,11 @@ left.selectbox("Fill the box with", ["—"] + list(family.presets), key="builder
                format_func=lambda n: "choose a preset…" if n == "—" else family.presets[n].title)
 text = left.text_area("Layers", key=BOX, height=300, help=family.knob("spec").help)
 labs.keep(BOX)
-if st.query_params.get(URL_KEY) != text:
+if len(text) <= URL_LIMIT and st.query_params.get(URL_KEY) != text:
     st.query_params[URL_KEY] = text
+elif len(text) > URL_LIMIT:
+    st.query_params.pop(URL_KEY, None)
+    left.caption(f"Longer than {URL_LIMIT:,} characters: too long for the page's link; download the code instead.")
 with right.expander("The notation", expanded=True):
     st.markdown(
         "- **Paper** (Table 1): `conv3-64` is 64 kernels 3×3, stride 1, padding that keeps the size, then ReLU; "

@@ -97,6 +97,10 @@ with tab_rf:
             cols[1].metric("Jump there", f"{last[-1].jump} px")
             cols[2].metric("Sees the whole height from", whole.label if whole else "never",
                            help="The first convolution or pool whose receptive field reaches the input height.")
+            for ref in receptive.published(analysis):
+                mark = ":green[:material/check_circle: agrees]" if ref["agrees"] else ":red[:material/cancel: differs]"
+                st.markdown(f"- **{ref['quantity']}** at {ref['layer']}: published {ref['published']:g} "
+                            f"({ref['source']}); ours **{ref['ours']:g}** {mark}")
             st.plotly_chart(receptive.figure(analysis), key="lab.rf")
             st.dataframe(receptive.records(analysis), hide_index=True, key="lab.rf.table")
         else:

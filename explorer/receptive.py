@@ -53,3 +53,18 @@ def figure(analysis: Analysis):
     fig.update_layout(height=380, margin=dict(t=30, b=10, l=10, r=10), xaxis_title="convolution or pooling layer",
                       yaxis_title="input pixels", legend=dict(orientation="h", y=1.08))
     return fig
+
+
+def published(analysis: Analysis) -> list[dict]:
+    """The published receptive field of this preset (explorer.reference) beside ours, or [] if none is known."""
+    from .reference import RECEPTIVE_FIELDS
+
+    ref = RECEPTIVE_FIELDS.get(analysis.name)
+    row = next((r for r in windowed_rows(analysis) if ref and r.name == ref["layer"]), None)
+    if row is None:
+        return []
+    ours = {"receptive_field": row.receptive_field, "jump": row.jump,
+            "effective_padding": row.receptive_field / 2 - row.start}
+    return [{"quantity": q.replace("_", " "), "layer": row.name, "published": ref[q], "ours": ours[q],
+             "agrees": ours[q] == ref[q], "source": ref["source"]} for q in ("receptive_field", "jump",
+                                                                              "effective_padding")]

@@ -77,3 +77,12 @@ def matches_setting(p: Published, analysis) -> bool:
     family, preset = lookup(p.name)
     wanted = {**family.defaults(), **(preset.knobs if preset else {}), **p.knobs}
     return all(analysis.knobs.get(k) == v for k, v in wanted.items())
+
+# Receptive field, effective stride (our jump) and effective padding at the last layer before the classifier,
+# computed by the library of Araujo, Norris & Sim ("Computing Receptive Fields of Convolutional Neural Networks",
+# Distill 2019), table of github.com/google-research/receptive_field: vgg_16 (TF-Slim) 212, 32, 90. Effective
+# padding P: the first output's window starts at input pixel -P, i.e. P = r / 2 - start in our convention.
+RECEPTIVE_FIELDS = {
+    "vgg16": {"layer": "block5.pool", "receptive_field": 212, "jump": 32, "effective_padding": 90,
+              "source": "Araujo, Norris & Sim, Distill 2019 (google-research/receptive_field)"},
+}

@@ -89,6 +89,14 @@ def test_receptive_field_of_the_sidebars_network(app):
     assert at.dataframe[0].value["output"].iloc[0] == "6x60x60" and _plotly(at, "receptive field r") != chart
 
 
+def test_vgg16s_receptive_field_beside_the_published_one(app):
+    at = app(page=LAB)
+    no_exceptions(at)
+    text = _text(at)
+    assert "**receptive field** at block5.pool: published 212" in text and "ours **212**" in text
+    assert "**effective padding** at block5.pool: published 90" in text and "cancel" not in text
+
+
 # -- Exercises -----------------------------------------------------------------------------------
 
 def test_the_default_exercise_is_the_lectures_and_hides_its_answers(app):

@@ -102,3 +102,13 @@ def test_the_table_has_receptive_field_jump_and_start():
     assert [(recs[n]["receptive field"], recs[n]["jump"]) for n in ("conv1", "pool1", "conv2", "pool2")] == \
         [(5, 1), (6, 2), (14, 2), (16, 4)]
     assert recs["conv1"]["start"] == 2.5 and recs["pool2"]["start"] == 8.0
+
+
+def test_vgg16_matches_the_published_receptive_field():
+    from explorer import receptive
+
+    for shape in ((3, 224, 224), (3, 32, 32)):  # windows do not depend on the input size
+        rows = receptive.published(explorer.analyze("vgg16", shape))
+        assert [(r["quantity"], r["published"], r["ours"]) for r in rows] == [
+            ("receptive field", 212, 212), ("jump", 32, 32), ("effective padding", 90, 90.0)]
+    assert receptive.published(explorer.analyze("resnet20")) == []
