@@ -54,7 +54,8 @@ with right.expander("The notation", expanded=True):
         "- **Keras**: `Conv2D(16, (5, 5), strides=1, padding=\"same\", activation=\"relu\")`, "
         "`DepthwiseConv2D(3)`, `MaxPooling2D(2)`, `AveragePooling2D`, `GlobalAveragePooling2D`, `Flatten`, "
         "`Dense(120, activation=\"relu\")`, `Dropout(0.5)`, `BatchNormalization`, `ReLU`, `Softmax`, "
-        "`name=\"...\"`. PyTorch-style `padding=2` works too.\n"
+        "`name=\"...\"`. PyTorch-style `padding=2` works too, and Keras code pasted as it is: "
+        "`model.add(layers.Conv2D(6, 5))`.\n"
         f"- `#` starts a comment. At most {MAX_LAYERS:,} layers.")
 right.button("Open in Explore", on_click=_open_in_explore, icon=":material/account_tree:",
              help="Puts this network in the sidebar (family 'Custom network') and opens the Explore page.")

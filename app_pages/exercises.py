@@ -38,8 +38,8 @@ c = st.columns([2, 1, 1, 1])
 level = c[0].selectbox("Difficulty", list(ex.LEVELS), key="ex.level", on_change=_level_changed,
                        format_func=lambda n: f"{n}. {ex.LEVELS[n].title}")
 seed = c[1].number_input("Seed", 0, ex.MAX_SEED, step=1, key="ex.seed", help="0: the lecture's exercise.")
-c[2].button("New exercise", on_click=_new_seed, icon=":material/casino:", use_container_width=True)
-c[3].button("The lecture's", on_click=lambda: st.session_state.update({"ex.seed": 0}), use_container_width=True)
+c[2].button("New exercise", on_click=_new_seed, icon=":material/casino:", width="stretch")
+c[3].button("The lecture's", on_click=lambda: st.session_state.update({"ex.seed": 0}), width="stretch")
 order = st.radio("Write shapes as", list(ex.ORDERS), format_func=ex.ORDERS.get, key="ex.order", horizontal=True)
 labs.keep("ex.seed", "ex.level", "ex.order")
 for key, value in ((URL_SEED, str(seed)), (URL_LEVEL, str(level))):

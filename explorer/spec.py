@@ -12,6 +12,7 @@ any model is built.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 from collections import OrderedDict
@@ -111,7 +112,7 @@ class Token:
         return f"'{self.text if len(self.text) <= 30 else self.text[:27] + '...'}'"
 
 
-OPS = "(),=-[];"
+OPS = "(),=-[];."
 
 
 def tokenize(text: str) -> list[Token]:
@@ -200,7 +201,7 @@ class _Parser:
     def __init__(self, text: str):
         self.tokens = tokenize(text)
         self.i = 0
-        self.names: dict[str, Token] = {}
+        self.in_add = False
 
     # -- token helpers -------------------------------------------------------------------------
     @property
@@ -250,6 +251,8 @@ class _Parser:
             if head.kind == "number":
                 hint = " (a number alone is not a layer; a layer of 64 kernels 3x3 is conv3-64)"
             self.fail(EXPECTED_LAYER + hint)
+        if self.tokens[self.i + 1].text == ".":  # Keras code pasted as it is: model.add(layers.Conv2D(...))
+            return self.qualified()
         word = head.text.lower()
         if word in KERAS:
             return self.keras(KERAS[word])
@@ -277,6 +280,37 @@ class _Parser:
             suggestion = KERAS[close[0]]["title"] if close[0] in KERAS else \
                 {"maxpool": "maxpool", "lrn": "LRN", "fc": "FC-4096", "softmax": "soft-max"}[close[0]]
         self.fail(EXPECTED_LAYER + (f" (did you mean {suggestion}?)" if suggestion else ""))
+
+    def qualified(self) -> Layer:
+        """model.add(...) around a layer, and module prefixes (layers., keras.layers., tf.keras.layers., nn.)."""
+        start = self.i
+        path = [self.take().text]
+        while self.is_op(".") and self.tokens[self.i + 1].kind == "name":
+            self.take()
+            path.append(self.take().text)
+        dotted = ".".join(path)
+        if dotted.lower() == "model.add" and self.is_op("("):
+            if self.in_add:  # one level only: nesting would also let a long text exhaust the recursion
+                first = self.tokens[start]
+                raise SpecError("model.add( inside model.add( adds nothing: write the layer once", first.line,
+                                first.column, dotted, "a layer")
+            self.take()
+            self.in_add = True
+            self.skip_newlines()
+            layer = self.item()
+            self.skip_newlines()
+            if not self.is_op(")"):
+                self.fail("')' closing model.add(", after=layer.text)
+            self.take()
+            self.in_add = False
+            return layer
+        if all(part.lower() in ("tf", "keras", "layers", "nn") for part in path[:-1]) and \
+                path[-1].lower() in KERAS:
+            self.i -= 1  # parse from the layer's own name
+            return self.item()
+        first = self.tokens[start]
+        raise SpecError(f"expected {EXPECTED_LAYER}, found '{dotted[:40]}'", first.line, first.column, dotted,
+                        EXPECTED_LAYER)
 
     # -- the paper's notation ------------------------------------------------------------------------
     def paper_conv(self) -> Layer:
@@ -565,8 +599,7 @@ def _check(layers: list[Layer]) -> tuple[Layer, ...]:
     weights = [i for i, layer in enumerate(layers) if layer.kind in ("conv", "dwconv", "dense")]
     if weights and layers[weights[-1]].notation == "paper" and layers[weights[-1]].kind == "dense":
         # VGG paper, Section 2.1: "All hidden weight layers are equipped with the rectification (ReLU)"
-        last = weights[-1]
-        layers[last] = Layer(**{**layers[last].__dict__, "activation": None})
+        layers[weights[-1]] = dataclasses.replace(layers[weights[-1]], activation=None)
     return tuple(layers)
 
 

@@ -222,3 +222,15 @@ def test_whatever_parses_is_analysed_or_refused_in_one_sentence(text, shape):
         assert str(e) and "\n" not in str(e)
     else:
         assert analysis.totals.params == sum(r.params for r in analysis.rows)
+
+
+def test_keras_code_pasted_as_it_is():
+    code = ("model.add(Conv2D(6, (5, 5), activation='relu'))\nmodel.add(layers.MaxPooling2D((2, 2)))\n"
+            "model.add(tf.keras.layers.Flatten())\nmodel.add(keras.layers.Dense(10, activation='softmax'))")
+    assert [layer.notation_text() for layer in parse(code)] == [
+        'Conv2D(6, 5, activation="relu")', "MaxPooling2D(2)", "Flatten()", 'Dense(10, activation="softmax")']
+    for text, words in (("model.fit(x)", "found 'model.fit'"), ("layers.Foo(3)", "found 'layers.Foo'"),
+                        ("model.add(model.add(Flatten))", "inside model.add"),
+                        ("model.add(" * 5000, "inside model.add")):  # never a RecursionError
+        with pytest.raises(SpecError, match=words):
+            parse(text)
