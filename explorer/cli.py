@@ -49,7 +49,12 @@ def cmd_list(args) -> int:
                 f"{k.low:g}..{k.high:g}" if k.low is not None and k.high is not None else \
                 "true or false" if k.kind == "bool" else k.kind
             auto = f" (auto: {k.auto})" if k.optional else ""
-            print(f"    --set {k.name}=  {k.kind}, {rng}, default {k.format(k.default)}{auto}. {k.help}")
+            default = k.format(k.default)
+            if k.kind == "text":  # a whole network: its lines on one line, comments left out
+                rng = f"at most {k.max_len:,} characters (or summary --spec TEXT)"
+                default = ", ".join(line.strip() for line in default.splitlines()
+                                    if line.strip() and not line.lstrip().startswith("#"))
+            print(f"    --set {k.name}=  {k.kind}, {rng}, default {default}{auto}. {k.help}")
         if f.presets:
             print("  presets: " + ", ".join(f.presets))
         print()
