@@ -15,6 +15,13 @@ PAGES = {
         st.Page("app_pages/explore.py", title="Explore", icon=":material/account_tree:", default=True),
         st.Page("app_pages/compare.py", title="Compare", icon=":material/bar_chart:", url_path="compare"),
     ],
+    "Labs": [
+        st.Page("app_pages/layer_arithmetic.py", title="Layer arithmetic", icon=":material/calculate:",
+                url_path="layer-arithmetic"),
+        st.Page("app_pages/exercises.py", title="Exercises", icon=":material/edit_note:", url_path="exercises"),
+        st.Page("app_pages/custom_builder.py", title="Custom builder", icon=":material/construction:",
+                url_path="custom-builder"),
+    ],
 }
 
 page = st.navigation(PAGES)

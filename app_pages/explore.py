@@ -2,7 +2,7 @@
 import streamlit as st
 
 from explorer import get_family
-from ui import render
+from ui import labs, render
 from ui.sidebar import current_selection
 from ui.views import views
 
@@ -19,7 +19,7 @@ render.totals(analysis)
 render.published(analysis)
 
 idea = views().get(selection.family)
-tabs = st.tabs(["Layer graph", "Shapes and parameters"] + (["The idea"] if idea else []))
+tabs = st.tabs(["Layer graph", "Shapes and parameters"] + (["The idea"] if idea else []) + ["PyTorch code"])
 tab_graph, tab_table = tabs[:2]
 with tab_graph:
     render.graph(analysis, key="explore.graph")
@@ -31,3 +31,5 @@ with tab_table:
 if idea:
     with tabs[2]:
         idea(selection, analysis)
+with tabs[-1]:
+    labs.export_section(selection.name, selection.input_shape, selection.knobs, key="explore.code")

@@ -75,7 +75,9 @@ class LayerRow:
         """What PyTorch produced for a quantity of the derivation (the check beside the pen-and-paper value)."""
         out = self.output_shape or ()
         return {"output side": out[1] if len(out) > 1 else None, "output height": out[1] if len(out) > 1 else None,
-                "output width": out[2] if len(out) > 2 else None, "output channels": out[0] if out else None,
+                "output width": out[2] if len(out) > 2 else None,
+                "padded height": out[1] if len(out) > 1 else None, "padded width": out[2] if len(out) > 2 else None,
+                "output channels": out[0] if out else None,
                 "output units": out[0] if len(out) == 1 else None,
                 "parameters": self.params if self.shared_with is None else None,
                 "multiply-adds": self.mult_adds}.get(quantity)
@@ -291,7 +293,7 @@ def build_rows(tr, model) -> list[LayerRow]:
             kind = OP_KIND.get(c.op, "op")
             type_name = OP_TITLE.get(c.op, c.op)
             shared, params, trainable, mult_adds = None, 0, 0, 0
-        r, j, s = _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf)
+        r, j, s = _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec)
         rf[c.index] = (r, j, s)
         rows.append(LayerRow(
             c.index, c.name, c.call, type_name, kind, inp, c.output_shape, params, trainable, mult_adds,
@@ -313,14 +315,24 @@ def _mult_adds(m, out_shape) -> int:
     return 0
 
 
-def _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf):
-    """Distill's recurrences (Araujo et al. 2019): r = r_in + (F - 1) j_in, j = j_in S, start += ((F-1)/2 - P) j_in."""
+def _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec=None):
+    """Distill's recurrences (Araujo et al. 2019): r = r_in + (F - 1) j_in, j = j_in S, start += ((F-1)/2 - P) j_in.
+
+    Along the height (the first spatial dimension); P is the padding before (top). tests/test_receptive.py checks
+    them against the input pixels whose gradient is nonzero for one output unit of a real model.
+    """
     sources = [rf[i] for i in c.inputs if i in rf] or [rf[-1]]
     r, j, s = max(sources)  # a merge sees as far as its widest input
-    if kernel is not None and not isinstance(padding, str) and isinstance(kernel[0], int):
+    if spec is not None and spec.get("layer") == "same_pad" and inp is not None and len(inp) == 3:
+        before, _ = formulas.same_padding(inp[1], spec["F"][0], spec["S"][0], spec["D"][0])
+        return r, j, s - before * j  # padding shifts the grid; the window comes with the next layer
+    if kernel is not None and isinstance(kernel[0], int):
         d = dilation[0] if dilation else 1
         f = d * (kernel[0] - 1) + 1
-        p = padding[0] if padding else 0
+        if isinstance(padding, str):  # 'valid': none; 'same' at stride 1: PyTorch pads (F - 1) // 2 before
+            p = 0 if padding == "valid" else (f - 1) // 2
+        else:
+            p = padding[0] if padding else 0
         st = stride[0] if stride else 1
         return r + (f - 1) * j, j * st, s + ((f - 1) / 2 - p) * j
     if m is not None and isinstance(m, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd)) \

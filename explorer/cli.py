@@ -2,6 +2,8 @@
 
     python -m explorer list
     python -m explorer summary vgg16 --input 3x224x224 [--set num_classes=10 ...] [--json]
+    python -m explorer summary --spec "conv3-64, maxpool, FC-10" --input 3x32x32 [--json]
+    python -m explorer export resnet20 [-o resnet20.py]
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from .errors import ExplorerError, KnobError
 from .registry import all_families, parse_input_shape
 
 # Modules that add their own sub-commands: each has add_commands(subparsers) -> None.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = ["explorer.export"]
 
 
 def parse_sets(pairs: list[str] | None) -> dict:
@@ -47,19 +49,39 @@ def cmd_list(args) -> int:
                 f"{k.low:g}..{k.high:g}" if k.low is not None and k.high is not None else \
                 "true or false" if k.kind == "bool" else k.kind
             auto = f" (auto: {k.auto})" if k.optional else ""
-            print(f"    --set {k.name}=  {k.kind}, {rng}, default {k.format(k.default)}{auto}. {k.help}")
+            default = k.format(k.default)
+            if k.kind == "text":  # a whole network: its lines on one line, comments left out
+                rng = f"at most {k.max_len:,} characters (or summary --spec TEXT)"
+                default = ", ".join(line.strip() for line in default.splitlines()
+                                    if line.strip() and not line.lstrip().startswith("#"))
+            print(f"    --set {k.name}=  {k.kind}, {rng}, default {default}{auto}. {k.help}")
         if f.presets:
             print("  presets: " + ", ".join(f.presets))
         print()
     return 0
 
 
+def network_arguments(args) -> tuple:
+    """NAME or --spec (a custom network), --input and --set: (name, input shape, knobs) for explorer.analyze."""
+    shape = parse_input_shape(args.input) if args.input else None
+    knobs = parse_sets(args.set)
+    spec = getattr(args, "spec", None)
+    if spec is not None:
+        if args.name not in (None, "custom"):
+            raise KnobError(f"--spec describes its own network: leave out the name '{args.name}'.")
+        return "custom", shape, {**knobs, "spec": spec}
+    if args.name is None:
+        raise KnobError("Name a family or preset (see 'python -m explorer list'), or give a custom network "
+                        "with --spec \"conv3-64, maxpool, FC-10\".")
+    return args.name, shape, knobs
+
+
 def cmd_summary(args) -> int:
     from .analysis import analyze
     from .report import to_text
 
-    shape = parse_input_shape(args.input) if args.input else None
-    result = analyze(args.name, shape, **parse_sets(args.set))
+    name, shape, knobs = network_arguments(args)
+    result = analyze(name, shape, **knobs)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
     else:
@@ -74,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("summary", help="shape, parameter and multiply-add table of a network")
-    p.add_argument("name", help="a family or preset (see 'list')")
+    p.add_argument("name", nargs="?", help="a family or preset (see 'list'); leave out with --spec")
+    p.add_argument("--spec", help="a custom network in the VGG paper's notation or Keras's, e.g. "
+                   "\"conv3-64, maxpool, FC-10\" (see explorer/spec.py)")
     p.add_argument("--set", action="append", metavar="KNOB=VALUE", help="override a knob (repeatable)")
     p.add_argument("--input", metavar="CxHxW", help="input shape, e.g. 3x32x32 (default: the family's)")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -39,3 +39,11 @@ class SpecError(ExplorerError, ValueError):
 
 class ExperimentError(ExplorerError, RuntimeError):
     """A live experiment that cannot run with the settings given."""
+
+
+class AnswerError(SpecError):
+    """An exercise answer that is not a shape or a count: one line, so only the column is named."""
+
+    def __init__(self, message, column=1, found="", expected=""):
+        super().__init__(message, 1, column, found, expected)
+        self.args = (f"column {column}: {message}",)

@@ -3,6 +3,8 @@
 Output side: floor((A - F + 2P) / S) + 1   (with dilation D: floor((A + 2P - D(F - 1) - 1) / S) + 1)
 Conv parameters: K * (F * F * C / groups + 1)   (no +1 without bias)
 Dense parameters: (n_in + 1) * n_out
+"same" padding (Keras/TensorFlow, and PyTorch's padding="same" at stride 1): output ⌈A / S⌉, total padding
+max((⌈A / S⌉ − 1) S + F − A, 0), the odd pixel after (bottom/right)
 The analysis puts each derivation beside what PyTorch measured; tests check that they agree.
 """
 from __future__ import annotations
@@ -35,6 +37,18 @@ def conv_params(K: int, F, C: int, groups: int = 1, bias: bool = True) -> int:
 
 def dense_params(n_in: int, n_out: int, bias: bool = True) -> int:
     return (n_in + (1 if bias else 0)) * n_out
+
+
+def depthwise_params(C: int, F, multiplier: int = 1, bias: bool = True) -> int:
+    """A depthwise convolution: multiplier kernels per input channel, each seeing that channel only."""
+    return conv_params(C * multiplier, F, C, groups=C, bias=bias)
+
+
+def same_padding(A: int, F: int, S: int = 1, D: int = 1) -> tuple[int, int]:
+    """(before, after): the padding that makes the output side ⌈A / S⌉ (TensorFlow's rule; PyTorch's at S = 1)."""
+    out = -(-A // S)
+    total = max((out - 1) * S + D * (F - 1) + 1 - A, 0)
+    return total // 2, total - total // 2
 
 
 def conv_mult_adds(K: int, out_h: int, out_w: int, F, C: int, groups: int = 1) -> int:
@@ -91,14 +105,36 @@ def side_steps(kind: str, A_hw, F_hw, S_hw, P_hw, D_hw=(1, 1), ceil_mode=False) 
     return steps
 
 
+def same_steps(A_hw, F_hw, S_hw, D_hw=(1, 1)) -> list[dict]:
+    """Output side and padding of padding="same": the output is fixed first, the padding follows from it."""
+    steps = []
+    dims = [("output side", 0)] if (A_hw[0], F_hw[0], S_hw[0], D_hw[0]) == (A_hw[1], F_hw[1], S_hw[1], D_hw[1]) \
+        else [("output height", 0), ("output width", 1)]
+    for quantity, i in dims:
+        A, F, S, D = A_hw[i], F_hw[i], S_hw[i], D_hw[i]
+        out = -(-A // S)
+        before, after = same_padding(A, F, S, D)
+        eff = f"{F}" if D == 1 else f"{D}·({F} − 1) + 1"
+        where = ("top and bottom" if quantity == "output height" else "left and right" if quantity == "output width"
+                 else "top/left and bottom/right")
+        note = (f"'same' pads {before + after} in all: {before} before and {after} after ({where}), "
+                f"from max((⌈A / S⌉ − 1)·S + F − A, 0) = max(({out} − 1)·{S} + {eff} − {A}, 0).")
+        if before != after:
+            note += " The odd pixel goes after, as TensorFlow does; no single P gives this in the formula."
+        steps.append(_step(quantity, "⌈A / S⌉ (padding 'same')", f"⌈{A} / {S}⌉ = {out}", out,
+                           rf"\left\lceil \frac{{A}}{{S}} \right\rceil = \left\lceil \frac{{{A}}}{{{S}}} \right\rceil = {out}",
+                           note))
+    return steps
+
+
 def layer_spec(module) -> dict | None:
     """The attributes of a layer that its formulas need (plain data, so rows stay picklable)."""
     if isinstance(module, nn.Conv2d):
         F, D = _pair(module.kernel_size), _pair(module.dilation)
         P = module.padding
-        if isinstance(P, str):  # 'same' / 'valid': the padding PyTorch computes
-            P = (0, 0) if P == "valid" else tuple((D[i] * (F[i] - 1)) // 2 for i in range(2))
-        return {"layer": "conv", "K": module.out_channels, "F": F, "S": _pair(module.stride), "P": _pair(P),
+        if isinstance(P, str):  # 'valid' is no padding; 'same' depends on the input, see same_steps
+            P = (0, 0) if P == "valid" else "same"
+        return {"layer": "conv", "K": module.out_channels, "F": F, "S": _pair(module.stride), "P": P if isinstance(P, str) else _pair(P),
                 "D": D, "groups": module.groups, "bias": module.bias is not None}
     if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
         return {"layer": "pool", "F": _pair(module.kernel_size), "S": _pair(module.stride or module.kernel_size),
@@ -106,6 +142,10 @@ def layer_spec(module) -> dict | None:
                 "ceil_mode": bool(module.ceil_mode)}
     if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
         return {"layer": "adaptive_pool"}
+    from .layers import SamePad2d
+
+    if isinstance(module, SamePad2d):
+        return {"layer": "same_pad", "F": module.for_kernel, "S": module.for_stride, "D": module.for_dilation}
     if isinstance(module, nn.Linear):
         return {"layer": "linear", "n_in": module.in_features, "n_out": module.out_features,
                 "bias": module.bias is not None}
@@ -122,7 +162,7 @@ def derive(spec: dict | None, input_shape: tuple, output_shape: tuple) -> list[d
     if layer == "conv":
         C, A_h, A_w = input_shape[0], input_shape[1], input_shape[2]
         K, F, S, P, D, g, bias = (spec[k] for k in ("K", "F", "S", "P", "D", "groups", "bias"))
-        steps = side_steps("conv", (A_h, A_w), F, S, P, D)
+        steps = same_steps((A_h, A_w), F, S, D) if P == "same" else side_steps("conv", (A_h, A_w), F, S, P, D)
         fs = f"{F[0]}·{F[1]}"
         if g == 1:
             formula = "K · (F · F · C + 1)" if bias else "K · F · F · C"
@@ -143,6 +183,19 @@ def derive(spec: dict | None, input_shape: tuple, output_shape: tuple) -> list[d
         steps = side_steps("pool", input_shape[1:3], spec["F"], spec["S"], spec["P"], spec["D"], spec["ceil_mode"])
         steps.append(_step("output channels", "unchanged (pooling works channel by channel)",
                            f"{input_shape[0]}", input_shape[0]))
+        steps.append(_step("parameters", "none", "0", 0))
+        return steps
+    if layer == "same_pad":
+        C, A_h, A_w = input_shape
+        steps = []
+        for quantity, i, A in (("padded height", 0, A_h), ("padded width", 1, A_w)):
+            before, after = same_padding(A, spec["F"][i], spec["S"][i], spec["D"][i])
+            out = -(-A // spec["S"][i])
+            eff = spec["D"][i] * (spec["F"][i] - 1) + 1
+            steps.append(_step(quantity, "A + max((⌈A / S⌉ − 1)·S + F − A, 0)",
+                               f"{A} + max(({out} − 1)·{spec['S'][i]} + {eff} − {A}, 0) = {A} + {before} + {after} "
+                               f"= {A + before + after}", A + before + after,
+                               note=f"{before} before, {after} after" if before != after else ""))
         steps.append(_step("parameters", "none", "0", 0))
         return steps
     if layer == "adaptive_pool":

@@ -188,3 +188,12 @@ PUBLISHED += [
 # the weight layers). The first row's 1.19% is a misprint for 1.91%: the column then sums to 100 (ours: 1.91%).
 MOBILENET_V1_TABLE_2 = {"Conv 1x1": (94.86, 74.59), "Conv DW 3x3": (3.06, 1.06), "Conv 3x3": (1.19, 0.02),
                         "Fully Connected": (0.18, 24.33)}
+
+# Receptive field, effective stride (our jump) and effective padding at the last layer before the classifier,
+# computed by the library of Araujo, Norris & Sim ("Computing Receptive Fields of Convolutional Neural Networks",
+# Distill 2019), table of github.com/google-research/receptive_field: vgg_16 (TF-Slim) 212, 32, 90. Effective
+# padding P: the first output's window starts at input pixel -P, i.e. P = r / 2 - start in our convention.
+RECEPTIVE_FIELDS = {
+    "vgg16": {"layer": "block5.pool", "receptive_field": 212, "jump": 32, "effective_padding": 90,
+              "source": "Araujo, Norris & Sim, Distill 2019 (google-research/receptive_field)"},
+}

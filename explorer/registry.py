@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from .errors import KnobError, UnknownNameError
 
-KINDS = ("int", "float", "bool", "choice", "ints")
+KINDS = ("int", "float", "bool", "choice", "ints", "text")
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
 
@@ -33,7 +33,7 @@ class Knob:
     label: str | None = None
     optional: bool = False  # None is allowed and means "derived from the other knobs"
     auto: str = ""  # how the value is derived when it is None
-    max_len: int = 8  # for "ints": the longest list accepted
+    max_len: int = 8  # for "ints": the longest list accepted; for "text": the most characters
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind
@@ -46,6 +46,11 @@ class Knob:
 
     def coerce(self, value: Any) -> Any:
         """Turn a Python value or a string (CLI, URL) into this knob's type, or raise KnobError."""
+        if self.kind == "text" and value is not None:  # free text (a custom architecture): its own parser judges it
+            if not isinstance(value, str):
+                raise KnobError(f"'{self.name}' expects text, got {value!r}.")
+            self.validate(value)
+            return value
         if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto", "none")):
             if self.optional:
                 return None
@@ -109,6 +114,10 @@ class Knob:
             if not isinstance(value, bool):
                 raise KnobError(f"'{self.name}' must be true or false; got {value!r}.")
             return
+        if self.kind == "text":
+            if len(value) > self.max_len:
+                raise KnobError(f"'{self.name}' takes at most {self.max_len:,} characters; got {len(value):,}.")
+            return
         values = value if self.kind == "ints" else (value,)
         if self.kind == "ints":
             if not isinstance(value, tuple) or not value:
@@ -127,17 +136,18 @@ class Knob:
             return _fmt_ints(value)
         if self.kind == "bool":
             return "true" if value else "false"
-        return str(value)
+        return str(value)  # text as typed
 
     def _type_text(self) -> str:
         return {"int": "a whole number", "float": "a number", "bool": "true or false",
-                "choice": f"one of {self._choices_text()}", "ints": "whole numbers separated by commas"}[self.kind]
+                "choice": f"one of {self._choices_text()}", "ints": "whole numbers separated by commas",
+                "text": f"text of at most {self.max_len:,} characters"}[self.kind]
 
     def _range_text(self) -> str:
         if self.kind == "choice":
             return f"one of {self._choices_text()}"
-        if self.kind == "bool":
-            return "true or false"
+        if self.kind in ("bool", "text"):
+            return self._type_text()
         if self.low is not None and self.high is not None:
             return f"between {_num(self.low)} and {_num(self.high)}"
         if self.low is not None:

@@ -35,7 +35,7 @@ def kernel_text(row: LayerRow) -> str:
 
 
 COLUMNS = ("#", "layer", "type", "kernel", "input", "output", "params", "trainable", "mult-adds",
-           "receptive field")
+           "receptive field", "jump", "start")
 
 
 def records(analysis: Analysis) -> list[dict]:
@@ -47,6 +47,8 @@ def records(analysis: Analysis) -> list[dict]:
             "input": shape_text(r.input_shape), "output": shape_text(r.output_shape) or "not called",
             "params": r.params, "trainable": r.trainable, "mult-adds": r.mult_adds,
             "receptive field": r.receptive_field,
+            "jump": r.jump,  # input pixels between two neighbouring outputs (Distill's j)
+            "start": r.start,  # centre of the first output's receptive field, input pixel i spans [i, i + 1)
         })
     return out
 

@@ -237,7 +237,10 @@ def _describe(module: nn.Module) -> str:
     kernel = getattr(module, "kernel_size", None)
     if kernel is not None:
         k = kernel if isinstance(kernel, tuple) else (kernel, kernel)
-        return f"its {type(module).__name__} {k[0]}x{k[1]} window"
+        d = getattr(module, "dilation", 1)
+        d = d if isinstance(d, tuple) else (d, d)
+        spans = f" (dilation {d[0]}: it spans {d[0] * (k[0] - 1) + 1}x{d[1] * (k[1] - 1) + 1})" if max(d) > 1 else ""
+        return f"its {type(module).__name__} {k[0]}x{k[1]} window{spans}"
     return f"the {type(module).__name__}"
 
 

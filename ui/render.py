@@ -1,6 +1,8 @@
 """Rendering helpers shared by the pages: errors, totals, the graph, the table and derivations."""
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from explorer import analyze
@@ -12,13 +14,24 @@ from explorer.report import human, records, shape_text, to_csv
 LARGE_GRAPH = 300  # nodes: beyond this the browser takes seconds to lay the graph out
 
 
+_MARKDOWN = re.compile(r"[\\`*{}\[\]<>$~|#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|:(?=[A-Za-z])|^\s*[-+=>!]|&(?=\w)",
+                       re.MULTILINE)
+
+
+def escape_markdown(text) -> str:
+    """Text shown as it is written: markdown, HTML, LaTeX ($) and Streamlit's :colour[...] directives are
+    backslash-escaped (CommonMark escapes any ASCII punctuation). Errors and labels quote the user's text."""
+    return _MARKDOWN.sub(lambda m: "".join("\\" + ch if not ch.isspace() else ch for ch in m.group(0)), str(text))
+
+
 def show_error(error: Exception) -> None:
     """The project's errors are one sentence; anything else is a bug, shown without a traceback."""
     if isinstance(error, ExplorerError):
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(error), icon=":material/error:")
     else:
-        st.error(f"Something went wrong that should not have ({type(error).__name__}: {error}). "
-                 "Your settings are kept; change one of them or reload the page.", icon=":material/bug_report:")
+        st.error(escape_markdown(f"Something went wrong that should not have ({type(error).__name__}: {error}). "
+                                 "Your settings are kept; change one of them or reload the page."),
+                 icon=":material/bug_report:")
 
 
 def analysis_of(selection):
@@ -132,7 +145,8 @@ def table(analysis, key: str):
 def derivation(row) -> None:
     if row is None:
         return
-    st.markdown(f"**{row.label}** · {row.type} · {shape_text(row.input_shape)} → {shape_text(row.output_shape)}")
+    st.markdown(f"**{escape_markdown(row.label)}** · {row.type} · {shape_text(row.input_shape)} → "
+                f"{shape_text(row.output_shape)}")
     if not row.derivation:
         st.caption("This layer has no pen-and-paper formula: its output has the shape of its input "
                    "and it has no parameters." if row.params == 0 else "No formula shown for this layer type.")

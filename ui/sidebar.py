@@ -83,6 +83,8 @@ def knob_widget(container, family: Family, knob: Knob):
                                    else str(v), **common)
     if knob.kind == "ints":
         return container.text_input(label, **common)
+    if knob.kind == "text":  # a custom network's layers: the Custom builder page has the roomy version
+        return container.text_area(label, height=220, **common)
     if knob.kind == "float":
         step = float(knob.step or 0.05)
         decimals = max(2, len(f"{step:g}".partition(".")[2]))  # SqueezeNet's SR 0.125 must not show as 0.13
