@@ -238,8 +238,14 @@ _BINARY = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.tru
 
 
 def _module_code(model: nn.Module, comments: dict, class_name: str) -> str:
+    # optional forward arguments (FractalNet's drop-path sample) keep their defaults: the inference forward
+    params = list(inspect.signature(model.forward).parameters.values())[1:]
+    concrete = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
     try:
-        graph = _Tracer().trace(model)
+        graph = _Tracer().trace(model, concrete_args=concrete or None)
+        guards = [n for n in graph.nodes if n.op == "call_function" and n.target is fx._symbolic_trace._assert_is_none]
+        for node in guards:  # fx's check that a concrete argument is still None: not part of the network
+            graph.erase_node(node)
     except Exception as e:  # torch.fx raises many types (TraceError, TypeError...) for dynamic control flow
         raise ExportError(f"torch.fx cannot trace this network's forward ({type(e).__name__}: "
                           f"{str(e).splitlines()[0][:200] if str(e) else ''}), so it cannot be written out "
@@ -261,7 +267,8 @@ def _module_code(model: nn.Module, comments: dict, class_name: str) -> str:
 
     init = [f"class {class_name}(nn.Module):", "    def __init__(self):", "        super().__init__()"]
     forward = []
-    args = [n.name for n in graph.nodes if n.op == "placeholder"]
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    args = [n.name for i, n in enumerate(placeholders) if i == 0 or n.users]  # concrete arguments drop out
     for node in graph.nodes:
         if node.op == "call_module":
             module = model.get_submodule(node.target)

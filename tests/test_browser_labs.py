@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import screenshot, wait_idle
 
@@ -51,14 +52,16 @@ def test_exercises_check_each_answer(page):
     assert "The lecture's exercise" in pg.locator("h3").first.inner_text()
     shapes = pg.get_by_role("textbox", name="Output volume", exact=True)
     params = pg.get_by_role("textbox", name="Parameters", exact=True)
+    board = pg.locator("[data-testid=stAlert]", has_text="answers right this session")
     shapes.nth(0).fill("28x28x6")
     shapes.nth(0).press("Enter")
-    wait_idle(pg)
+    expect(board).to_contain_text("1 of 1 answers right")  # each answer is one rerun: wait for its result
     params.nth(0).fill("450")
     params.nth(0).press("Enter")
-    wait_idle(pg)
+    expect(board).to_contain_text("1 of 2 answers right")
     shapes.nth(1).fill("14 x 14 x six")
     shapes.nth(1).press("Enter")
+    expect(pg.locator("[data-testid=stAlert]", has_text="column 11")).to_be_visible()
     wait_idle(pg)
     alerts = " ".join(pg.locator("[data-testid=stAlert]").all_inner_texts())
     assert "Right" in alerts and "Not this one" in alerts and "column 11: expected a whole number, found 's'" in alerts
@@ -66,9 +69,9 @@ def test_exercises_check_each_answer(page):
     assert "2,416" not in pg.locator("[data-testid=stMain]").inner_text()  # answers stay hidden
     screenshot(pg, "labs-exercises")
     pg.get_by_text("Derivation", exact=True).nth(2).click()
+    expect(pg.locator("[data-testid=stMain]")).to_contain_text("16 · (5·5 · 6 + 1) = 2,416")
     wait_idle(pg)
     assert "6 · (5·5 · 3 + 1) = 456" not in pg.locator("[data-testid=stMain]").inner_text()
-    assert "16 · (5·5 · 6 + 1) = 2,416" in pg.locator("[data-testid=stMain]").inner_text()
 
 
 def test_custom_builder_errors_escaping_and_export(page):

@@ -9,6 +9,7 @@ import torch
 import explorer
 from explorer import all_presets
 from explorer.export import to_pytorch
+from explorer.models import build_meta
 
 TRICKY_SPEC = ("Conv2D(6, 5, strides=2, padding='same', name='first \"conv\" <b>*x*</b> # not a comment')\n"
                "MaxPooling2D(3, strides=2, padding='same'), BatchNormalization, conv3-8, LRN\n"
@@ -32,7 +33,11 @@ def test_every_preset_exports_code_with_our_parameter_count(name, tmp_path):
         out = model(torch.empty(1, *analysis.input_shape))
     assert sum(p.numel() for p in model.parameters()) == analysis.totals.params
     assert tuple(out.shape[1:]) == analysis.output_shape
-    assert export.form == ("sequential" if analysis.family in ("vgg", "seed_cnn", "custom") else "module")
+    # networks made of nothing but nn.Sequential containers export as one; the others as a traced module
+    built = build_meta(explorer.configure(name))
+    containers = [m for m in built.modules() if next(m.children(), None) is not None]
+    plain = all(type(m) is torch.nn.Sequential for m in containers)
+    assert export.form == ("sequential" if plain else "module")
 
 
 @pytest.mark.parametrize("name,shape,knobs", [

@@ -10,6 +10,7 @@ from collections import OrderedDict
 
 import torch
 from torch import nn
+from torch.fx._symbolic_trace import is_fx_symbolic_tracing
 
 from ..errors import KnobError, ShapeError
 from ..fractal import check_structure, convs_in_column, ending_at, span, steps
@@ -79,10 +80,11 @@ class FractalNet(nn.Module):
 
     def forward(self, x, drop_path=None):
         """drop_path: an explorer.fractal.DropPath sample; only the convolutions it keeps are run."""
-        input_side = min(x.shape[-2:])
+        checking = not is_fx_symbolic_tracing()  # torch.fx (Export as PyTorch) traces the dataflow, not the shape check
+        input_side = min(x.shape[-2:]) if checking else None
         for b in range(1, self.blocks + 1):
             x = getattr(self, f"block{b}")(x, drop_path.block_kept(b) if drop_path is not None else None)
-            if min(x.shape[-2:]) < 2:  # floor(side / 2^(b-1)) < 2: this pool would leave nothing
+            if checking and min(x.shape[-2:]) < 2:  # floor(side / 2^(b-1)) < 2: this pool would leave nothing
                 largest = int(math.log2(input_side))
                 raise ShapeError(
                     f"each of the {self.blocks} blocks ends with a 2x2 max pool that halves the side, so "
