@@ -10,6 +10,7 @@ Progress after every step: pages turn it into st.progress, the CLI prints or ign
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ from .errors import ExperimentError
 CODE_VERSION = 1
 CACHE_ENV = "EXPLORER_CACHE_DIR"
 DEVICE_ENV = "EXPLORER_DEVICE"
+THREADS_ENV = "EXPLORER_THREADS"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -86,6 +88,24 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+@contextlib.contextmanager
+def compute_threads():
+    """CPU threads for training and evaluation: $EXPLORER_THREADS, else one.
+
+    Measured on the 2-core CI machine while other processes ran: one epoch of the default layer-removal
+    ResNet took 2.6-3.8 s on one thread and 1.6-37 s on two (a busy core stalls the other thread at
+    every barrier); the path-gradient measurement took 2.1 s on one thread and 24 s on two. Several
+    students training at once on one server is the same situation, so one thread is the default.
+    """
+    wanted = int(os.environ.get(THREADS_ENV) or 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, wanted))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def seed_everything(seed: int) -> None:
     """The same seed gives the same initial weights, batches and results (on the same device and threads)."""
     random.seed(seed)
@@ -135,26 +155,27 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, ba
     loss_fn = loss_fn or (lambda logits, target, _x: nn.functional.cross_entropy(logits, target))
     forward = forward or (lambda m, inputs: m(inputs))
     history = []
-    for epoch in range(1, epochs + 1):
-        model.train()
-        keep_frozen_statistics(model)
-        order = torch.randperm(len(y), generator=generator)
-        total_loss, correct, seen = 0.0, 0, 0
-        for step in range(1, steps + 1):
-            index = order[(step - 1) * batch_size: step * batch_size]
-            inputs, target = x[index].to(dev), y[index].to(dev)
-            logits = forward(model, inputs)
-            loss = loss_fn(logits, target, inputs)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total_loss += float(loss.detach()) * len(index)
-            correct += int((logits.argmax(1) == target).sum())
-            seen += len(index)
-            if progress is not None:
-                progress(Progress(stage, epoch, epochs, step, steps, total_loss / seen, correct / seen))
-        history.append({"epoch": epoch, "loss": total_loss / seen, "accuracy": correct / seen})
+    with compute_threads():
+        for epoch in range(1, epochs + 1):
+            model.train()
+            keep_frozen_statistics(model)
+            order = torch.randperm(len(y), generator=generator)
+            total_loss, correct, seen = 0.0, 0, 0
+            for step in range(1, steps + 1):
+                index = order[(step - 1) * batch_size: step * batch_size]
+                inputs, target = x[index].to(dev), y[index].to(dev)
+                logits = forward(model, inputs)
+                loss = loss_fn(logits, target, inputs)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                total_loss += float(loss.detach()) * len(index)
+                correct += int((logits.argmax(1) == target).sum())
+                seen += len(index)
+                if progress is not None:
+                    progress(Progress(stage, epoch, epochs, step, steps, total_loss / seen, correct / seen))
+            history.append({"epoch": epoch, "loss": total_loss / seen, "accuracy": correct / seen})
     model.eval()
     return history
 
@@ -165,7 +186,8 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 500, forward: C
     model.eval()
     dev = next(model.parameters()).device
     forward = forward or (lambda m, inputs: m(inputs))
-    return torch.cat([forward(model, x[i:i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+    with compute_threads():
+        return torch.cat([forward(model, x[i:i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500,

@@ -92,10 +92,10 @@ class BlockStack(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(channels, num_classes)
 
-    def run_blocks(self, y, removed=frozenset(), routes=None):
-        """y_0 (the stem's output) through every block; routes[i] in ROUTES selects a path's backward."""
-        for i, block in enumerate(self.blocks):
-            y = block(y, i in removed, routes[i] if routes else None)
+    def run_blocks(self, y, removed=frozenset(), routes=None, start: int = 0):
+        """y_start (y_0: the stem's output) through blocks start..N-1; routes[i] in ROUTES picks a path."""
+        for i in range(start, len(self.blocks)):
+            y = self.blocks[i](y, i in removed, routes[i] if routes else None)
         return y
 
     def head(self, y):
