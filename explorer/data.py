@@ -223,7 +223,7 @@ def render_shapes(labels: np.ndarray, size: int, rng: np.random.Generator, domai
 
 def shapes(n_train: int = 2000, n_test: int = 500, size: int = 32, channels: int = 3, seed: int = 0,
            domain: Domain | str | None = "day", classes: Sequence[int] | None = None) -> Dataset:
-    """Coloured shapes on plain backgrounds, ten classes, balanced; the same seed gives the same scenes.
+    """n_train and n_test coloured shapes on plain backgrounds, of ten classes (or the chosen ones), balanced.
 
     The scenes (shape, place, colours) depend on the seed only; the domain changes how they look, so
     shapes(seed=0, domain="night") is the night-time photograph of shapes(seed=0).
@@ -234,15 +234,14 @@ def shapes(n_train: int = 2000, n_test: int = 500, size: int = 32, channels: int
     if not 8 <= size <= 256:
         raise DataError(f"Generated shapes are drawn at 8 to 256 pixels a side; got {size}.")
     wanted = list(range(len(SHAPES))) if classes is None else [int(c) for c in classes]
-    total = n_train + n_test
+    if not wanted or len(set(wanted)) != len(wanted) or not all(0 <= c < len(SHAPES) for c in wanted):
+        raise DataError(f"Choose distinct shape classes between 0 and {len(SHAPES) - 1}; got {wanted}.")
     scene_rng = np.random.default_rng(seed)
-    labels = np.resize(np.arange(len(SHAPES)), total)
-    labels = labels[scene_rng.permutation(total)]
-    images = render_shapes(labels, size, scene_rng, domain_of(domain))
-    data = Dataset("shapes", SHAPES, resize(torch.from_numpy(images[:n_train]), None, channels),
-                   torch.from_numpy(labels[:n_train]).long(),
-                   resize(torch.from_numpy(images[n_train:]), None, channels),
-                   torch.from_numpy(labels[n_train:]).long(),
+    # only the wanted classes are drawn, equally often in the training and in the test images
+    labels = np.concatenate([np.resize(wanted, n)[scene_rng.permutation(n)] for n in (n_train, n_test)])
+    images = torch.from_numpy(render_shapes(labels, size, scene_rng, domain_of(domain)))
+    data = Dataset("shapes", SHAPES, resize(images[:n_train], None, channels), torch.from_numpy(labels[:n_train]),
+                   resize(images[n_train:], None, channels), torch.from_numpy(labels[n_train:]),
                    f"generated shapes, seed {seed}, domain {domain if isinstance(domain, str) else 'custom'}")
     return data.select_classes(wanted) if classes is not None else data
 
