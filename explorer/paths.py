@@ -158,7 +158,9 @@ def unravelled_dot(blocks: int, removed=()) -> str:
     g.node("y0", f"y{'0'.translate(SUB)}", shape="oval", fillcolor="white")
     out = f"y{str(n).translate(SUB)}"
     alive = 2 ** (n - len(gone))
-    g.node("sum", f"+\n{out}\n{alive} of {2 ** n} paths", shape="circle", fillcolor="white", fontsize="10")
+    g.node("sum", "+", shape="circle", fillcolor="white", fixedsize="true", width="0.35", fontsize="14")
+    g.node("out", f"{out}\n{alive} of {2 ** n} paths", shape="oval", fillcolor="white", fontsize="10")
+    g.edge("sum", "out")
     prefixes = [()]  # tuples of blocks taken, in order; grows block by block
     for i in range(1, n + 1):
         with g.subgraph() as column:  # every copy of f_i in one column, as in Veit et al.'s figure

@@ -37,6 +37,7 @@ class Experiment:
     report: Callable[[dict], str]
     paper: str = ""
     dataset_knob: str | None = "dataset"  # the knob naming the data, whose CIFAR-10 folder joins the cache key
+    validate: Callable[[dict], None] | None = None  # checks combinations of knobs; raises KnobError
 
     def __post_init__(self):
         names = [k.name for k in self.knobs]
@@ -61,6 +62,8 @@ class Experiment:
         settings = self.defaults()
         for name, value in (values or {}).items():
             settings[name] = self.knob(name).coerce(value)
+        if self.validate:
+            self.validate(settings)
         return settings
 
     def cache_settings(self, settings: dict, data_dir: str | None) -> dict:

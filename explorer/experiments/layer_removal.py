@@ -107,7 +107,6 @@ def random_deletions(n_blocks: int, draws: int, seed: int) -> dict[int, list[tup
 
 
 def run(settings: dict, progress: ProgressFn | None = None, data_dir: str | None = None) -> dict:
-    blocks_for_depth(settings["depth"])  # a depth that is not 6n+2 fails before any training
     data = load_data(settings, data_dir)
     draws = random_deletions(3 * blocks_for_depth(settings["depth"]), settings["draws"], settings["seed"])
     result = {"dataset": {"name": data.name, "description": data.description, "train": len(data.train_y),
@@ -185,6 +184,7 @@ EXPERIMENT = register(Experiment(
     knobs=KNOBS,
     run=run,
     report=report,
+    validate=lambda settings: blocks_for_depth(settings["depth"]),
     paper="Veit, Wilber & Belongie, Residual Networks Behave Like Ensembles of Relatively Shallow Networks, "
           "NeurIPS 2016, Sections 4.1-4.2",
 ))

@@ -19,7 +19,7 @@ from ..registry import Knob
 from ..training import ProgressFn, compute_threads, device, seed_everything
 from .base import Experiment, register
 from .layer_removal import NETWORK_KNOBS, load_data, trained_network
-from .nets import BlockStack, build
+from .nets import BlockStack, blocks_for_depth, build
 
 KNOBS = NETWORK_KNOBS + (
     Knob("samples", "int", 20, "Paths sampled for each length k, each with its own batch (Veit et al.: 1,000).",
@@ -68,7 +68,7 @@ def carrying_range(shares: list[float], wanted: float = GRADIENT_SHARE) -> tuple
         total = 0.0
         for high in range(low, len(shares)):
             total += shares[high]
-            if total >= wanted:
+            if total >= wanted - 1e-9:  # 0.3 + 0.3 + 0.3 is 0.8999999999999999 in floating point
                 key = (high - low, -total)
                 if key < best_key:
                     best, best_key = (low, high), key
@@ -135,5 +135,6 @@ EXPERIMENT = register(Experiment(
     knobs=KNOBS,
     run=run,
     report=report,
+    validate=lambda settings: blocks_for_depth(settings["depth"]),
     paper="Veit, Wilber & Belongie 2016, Section 5 and Fig. 6",
 ))
