@@ -38,17 +38,19 @@ st.markdown(f"Paths of length **{low} to {high}**: {sum(summary['distribution'][
             f"**{float(share):.4%}** of all paths.")
 fig = go.Figure(go.Bar(x=list(range(n + 1)), y=summary["distribution"],
                        marker_color=["#1c7ed6" if low <= k <= high else "#a5d8ff" for k in range(n + 1)]))
-fig.update_layout(height=330, xaxis_title="path length k (residual branches passed)", margin=dict(t=30, b=10),
+fig.update_layout(height=330, xaxis=dict(title="path length k (residual branches passed)", dtick=1 if n <= 30 else None),
+                  margin=dict(t=30, b=10),
                   yaxis_title="number of paths, C(N, k)", title=f"Path lengths ~ Binomial({n}, 1/2)")
 st.plotly_chart(fig, key="paths.distribution")
 v = VEIT_2016
 resnet110 = paths.summary(v["resnet110_blocks"])
 st.caption(f"Published, {v['source']}: ResNet-110 has {v['resnet110_blocks']} blocks, about "
-           f"{v['resnet110_paths']:.1e} paths, mean length {v['resnet110_mean']}, standard deviation about "
-           f"{v['resnet110_std']}; paths of length {v['effective_low']}-{v['effective_high']} are "
-           f"{v['effective_path_share']:.2%} of them. Computed here for N = 54: {float(resnet110['paths']):.2e} "
-           f"paths, mean {resnet110['mean']:g}, standard deviation {resnet110['std']:.2f}, lengths 5-17 "
-           f"{float(paths.share_between(54, 5, 17)):.2%}.")
+           f"{paths.scientific(v['resnet110_paths'], 2)} paths, mean length {v['resnet110_mean']}, standard deviation "
+           f"about {v['resnet110_std']}; paths of length {v['effective_low']}-{v['effective_high']} are "
+           f"{v['effective_path_share']:.2%} of them. Computed here for N = 54: {paths.scientific(resnet110['paths'])} "
+           f"paths, mean {resnet110['mean']:g}, standard deviation {resnet110['std']:.2f}, lengths "
+           f"{v['effective_low']}-{v['effective_high']} "
+           f"{float(paths.share_between(54, v['effective_low'], v['effective_high'])):.2%}.")
 
 st.header("Unravelled")
 if n > paths.MAX_GRAPH_BLOCKS:
@@ -58,15 +60,19 @@ else:
     choice = st.selectbox("Remove block", [0] + list(range(1, n + 1)), key=f"paths.removed.{n}",
                           format_func=lambda i: "none" if i == 0 else f"f_{i}")
     removed = {choice} if choice else set()
-    residual_col, plain_col = st.columns(2)
     alive = sum(paths.length_distribution(n, removed))
+    if n <= paths.MAX_EXPRESSION_BLOCKS:  # full width: y_3 is already as wide as the page
+        st.markdown("**Residual network**, unravelled:")
+        st.latex(paths.unravelled_latex(n, removed))
+        st.markdown("**Plain network**, its single path:")
+        st.latex(paths.plain_expression(n, removed))
+    residual_col, plain_col = st.columns([3, 2])
     residual_col.subheader(f"Residual: {alive} of {2 ** n} paths")
     plain_col.subheader(f"Plain: {0 if removed else 1} of 1 path")
-    if n <= paths.MAX_EXPRESSION_BLOCKS:
-        residual_col.latex(paths.unravelled_latex(n, removed))
-        plain_col.latex(paths.plain_expression(n, removed))
     residual_col.graphviz_chart(paths.unravelled_dot(n, removed))
     plain_col.graphviz_chart(paths.plain_dot(n, removed))
+    residual_col.caption("Every route from y₀ to the sum is one path; a box is a residual branch f_i on it, "
+                         "darker the more branches the path has passed.")
     if removed:
         residual_col.caption(f"Removing f_{choice} keeps the 2^{n - 1} = {alive} paths that skip it: every one "
                              "of them was trained as part of the ensemble.")

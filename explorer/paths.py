@@ -76,16 +76,20 @@ def share_between(blocks: int, low: int, high: int) -> Fraction:
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
-def scientific(number: int) -> str:
-    """A large exact integer as 1.80 × 10¹⁶ (three significant digits), without going through a float."""
-    digits = str(number)
-    if len(digits) <= 3:
-        return digits
-    mantissa = round(int(digits[:4]) / 10) / 100  # the first four digits, rounded to three
-    exponent = len(digits) - 1
-    if mantissa >= 10:
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return f"{mantissa:.2f} × 10{str(exponent).translate(SUPERSCRIPT)}"
+def scientific(number: int | float, digits: int = 3) -> str:
+    """1.80 × 10¹⁶: a large number with `digits` significant digits; exact integers never go through a float."""
+    if isinstance(number, float):
+        mantissa, exponent = f"{number:.{digits - 1}e}".split("e")
+        return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPT)}"
+    text = str(number)
+    if len(text) <= digits:
+        return text
+    leading = round(int(text[:digits + 1]) / 10)  # the first digits + 1 digits, rounded to `digits`
+    exponent = len(text) - 1
+    if leading >= 10 ** digits:  # 9995 -> 1000: one more digit
+        leading, exponent = leading // 10, exponent + 1
+    mantissa = str(leading)
+    return f"{mantissa[0]}.{mantissa[1:]} × 10{str(exponent).translate(SUPERSCRIPT)}"
 
 
 def summary(blocks: int) -> dict:

@@ -136,6 +136,18 @@ def test_knobs_are_checked_before_anything_runs(cache_dir):
         get_experiment("layer-remova")
 
 
+def test_a_local_cifar10_folder_trains_and_joins_the_cache_key(tmp_path, cache_dir):
+    from test_data import write_cifar
+
+    write_cifar(tmp_path / "a")
+    write_cifar(tmp_path / "b", per_batch=6)
+    tiny = {"dataset": "cifar10", "depth": 8, "width": 4, "epochs": 1, "draws": 1}
+    first = run_experiment("layer-removal", tiny, data_dir=str(tmp_path / "a"))
+    assert first.result["dataset"]["train"] == 20 and first.result["dataset"]["input_shape"] == [3, 16, 16]
+    other = run_experiment("layer-removal", tiny, data_dir=str(tmp_path / "b"))  # another folder: not cached
+    assert not other.from_cache and other.result["dataset"]["train"] == 30
+
+
 def cli(*args, cache):
     env = {**os.environ, training.CACHE_ENV: str(cache)}
     return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,

@@ -66,9 +66,6 @@ class ProgressBar:
         self.last = now
         self.bar.progress(min(1.0, p.overall), text=f"Training the {p.text()}")
 
-    def done(self) -> None:
-        self.bar.empty()
-
 
 def outcome_for(experiment: Experiment, values: dict, button: str, data_dir: str | None = None) -> Outcome | None:
     """The stored outcome for these values; when there is none, a button that runs it live with a progress bar.
@@ -79,12 +76,15 @@ def outcome_for(experiment: Experiment, values: dict, button: str, data_dir: str
     memory = f"{experiment.name}.last"
     try:
         outcome = cached_outcome(experiment.name, values, data_dir)
-        if outcome is None and st.button(button, type="primary", key=f"{experiment.name}.run"):
-            bar = ProgressBar("Starting…")
-            try:
-                outcome = run_experiment(experiment.name, values, bar, data_dir)
-            finally:
-                bar.done()
+        if outcome is None:
+            slot = st.empty()  # the button, then the progress bar in its place
+            if slot.button(button, type="primary", key=f"{experiment.name}.run"):
+                with slot.container():
+                    bar = ProgressBar("Starting…")
+                try:
+                    outcome = run_experiment(experiment.name, values, bar, data_dir)
+                finally:
+                    slot.empty()
     except ExplorerError as e:
         show_error(e)
         outcome = None
