@@ -25,7 +25,7 @@ NETWORK_KNOBS = (
          "stem and the classifier (He et al.'s CIFAR ResNets: 20, 32, 44, 56, 110).", 8, 56, step=6),
     Knob("width", "int", 16, "Channels of the first stage; the second and third stages double them.", 4, 32,
          step=4, label="width"),
-    Knob("epochs", "int", 5, "Passes over the training images (SGD with momentum, one-cycle learning rate).",
+    Knob("epochs", "int", 4, "Passes over the training images (SGD with momentum, one-cycle learning rate).",
          1, 30),
     Knob("dataset", "choice", "digits", "Built-in handwritten digits (1,797 images), generated coloured shapes, "
          "or CIFAR-10 from a local folder.", choices=datasets.DATASETS),
@@ -35,7 +35,7 @@ NETWORK_KNOBS = (
          0, 9999),
 )
 KNOBS = NETWORK_KNOBS + (
-    Knob("draws", "int", 4, "Random draws of k blocks to delete, for each k.", 1, 20, label="draws per k"),
+    Knob("draws", "int", 3, "Random draws of k blocks to delete, for each k.", 1, 20, label="draws per k"),
 )
 
 
