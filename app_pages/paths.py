@@ -7,19 +7,27 @@ from explorer.experiments import get_experiment
 from explorer.experiments.path_gradients import findings
 from explorer.reference import VEIT_2016
 from ui import experiments as ux
+from ui.sidebar import current_selection
 
-PRESETS = {"ResNet-20": 9, "ResNet-56": 27, "ResNet-110": 54, "ResNet-1202": 600}  # 3 stages x n blocks
-MAX_SLIDER = 600
-st.session_state.setdefault("paths.blocks", 3)
+PRESETS = {"the lecture's": 3, "ResNet-20": 9, "ResNet-56": 27, "ResNet-110": 54, "ResNet-1202": 600}
+selection = current_selection()
+sidebar_blocks = paths.residual_blocks(selection.family, selection.knobs)
+if sidebar_blocks:  # the sidebar's ResNet, e.g. ResNet-50: 3 + 4 + 6 + 3 = 16 blocks
+    PRESETS = {**PRESETS, f"sidebar: {selection.title.split(' (')[0]}": sidebar_blocks}
+if "paths.blocks" not in st.session_state:  # a link may name N: ?paths.blocks=54
+    url = st.query_params.get("paths.blocks", "3")
+    st.session_state["paths.blocks"] = int(url) if url.isdigit() and 1 <= int(url) <= paths.MAX_PAGE_BLOCKS else 3
 st.title("Unravelled residual paths")
 st.caption("y_i = f_i(y_{i-1}) + y_{i-1}: each block is entered or skipped, so N blocks make 2^N paths from input "
            "to output (Veit, Wilber & Belongie 2016).")
 
-cols = st.columns(len(PRESETS) + 1)
-for col, (name, blocks) in zip(cols[1:], PRESETS.items()):
-    col.button(f"{name} (N = {blocks})", key=f"paths.preset.{blocks}", on_click=st.session_state.update,
+n = st.slider("Residual blocks N", 1, paths.MAX_PAGE_BLOCKS, key="paths.blocks",
+              help="Use the arrow keys for single steps, or a button below.")
+st.query_params["paths.blocks"] = str(n)
+cols = st.columns(len(PRESETS))
+for col, (name, blocks) in zip(cols, PRESETS.items()):
+    col.button(f"{name} (N = {blocks})", key=f"paths.preset.{name}", on_click=st.session_state.update,
                args=({"paths.blocks": blocks},), width="stretch")
-n = cols[0].number_input("Residual blocks N", 1, MAX_SLIDER, step=1, key="paths.blocks")
 summary = paths.summary(n)
 total = summary["paths"]
 cols = st.columns(3)

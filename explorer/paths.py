@@ -15,6 +15,7 @@ import graphviz
 from .errors import KnobError
 
 MAX_BLOCKS = 1000  # 2^1000 has 302 digits; ResNet-1202, the deepest published, has 600 blocks
+MAX_PAGE_BLOCKS = 600  # the page's slider reaches ResNet-1202
 MAX_EXPRESSION_BLOCKS = 4  # y_4 already has 16 terms, as the lecture writes them
 MAX_GRAPH_BLOCKS = 5  # 32 paths, 31 branch nodes
 
@@ -29,6 +30,19 @@ def check_blocks(blocks, limit: int = MAX_BLOCKS) -> int:
     if not 1 <= n <= limit:
         raise KnobError(f"The number of residual blocks must be between 1 and {limit}; got {n}.")
     return n
+
+
+def residual_blocks(family: str, knobs: dict) -> int | None:
+    """N of a configured ResNet (the sum of its stages' blocks), or None for another family or bad knobs."""
+    if family != "resnet":
+        return None
+    from .errors import ExplorerError
+    from .registry import get_family
+
+    try:
+        return sum(get_family("resnet").resolve(knobs)["layers"])
+    except ExplorerError:
+        return None
 
 
 def check_removed(blocks: int, removed) -> frozenset[int]:
@@ -223,12 +237,14 @@ def cmd_paths(args) -> int:
         print(json.dumps(result))
         return 0
     n, total = result["blocks"], result["paths"]
-    print(f"{n} residual blocks: 2^{n} = {total:,} paths (about {float(total):.3g})")
+    about = f" (about {scientific(total)})" if total >= 10 ** 6 else ""
+    print(f"{n} residual blocks: 2^{n} = {total:,} paths{about}")
     print(f"path length ~ Binomial({n}, 1/2): mean {result['mean']:g}, standard deviation {result['std']:.4g}")
     width = len(f"{max(result['distribution']):,}")
     for k, count in enumerate(result["distribution"]):
-        print(f"  length {k:>{len(str(n))}}: {count:>{width},} path{'s' if count != 1 else ' '} ({count / total:.4%})"
-              if n <= 60 else f"  length {k}: {count} paths")
+        noun = "paths" if count != 1 else "path "
+        print(f"  length {k:>{len(str(n))}}: {count:>{width},} {noun} ({100 * count / total:.3g}%)"
+              if n <= 60 else f"  length {k}: {count} {noun.strip()}")
     return 0
 
 

@@ -46,9 +46,9 @@ def test_removing_a_block_updates_the_expression_and_both_graphs(app):
 
 def test_resnet_110_and_the_length_range(app):
     at = app(page=PATHS)
-    at.button(key="paths.preset.54").click().run()
+    at.button(key="paths.preset.ResNet-110").click().run()
     no_exceptions(at)
-    assert at.number_input(key="paths.blocks").value == 54
+    assert at.slider(key="paths.blocks").value == 54 and at.query_params["paths.blocks"] == "54"
     assert metric(at, "Paths, 2^N") == "≈ 1.80 × 10¹⁶" and metric(at, "Mean path length") == "27"
     assert metric(at, "Standard deviation") == "3.674"
     assert any("18014398509481984" in c.value for c in at.caption)
@@ -57,6 +57,14 @@ def test_resnet_110_and_the_length_range(app):
     assert "**5 to 17**" in share and "0.4537%" in share
     assert not _latex(at) and not _dots(at)  # too many paths to write out: the page says so
     assert any("lower N" in i.value for i in at.info)
+
+
+def test_the_sidebar_s_resnet_and_a_link_set_n(app):
+    at = app(page=PATHS, query={"family": "resnet", "preset": "resnet56", "paths.blocks": "4"})
+    no_exceptions(at)
+    assert at.slider(key="paths.blocks").value == 4 and len(_latex(at)) == 2
+    at.button(key="paths.preset.sidebar: ResNet-56").click().run()
+    assert at.slider(key="paths.blocks").value == 27 and metric(at, "Paths, 2^N") == "134,217,728"
 
 
 def test_measuring_path_gradients_live(app):

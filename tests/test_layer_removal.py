@@ -64,6 +64,22 @@ def test_a_second_run_loads_from_the_cache_without_training(small):
     assert again.result == small.result
 
 
+def test_the_same_seed_gives_the_same_figures_without_any_cache(tmp_path, monkeypatch):
+    tiny = {"depth": 8, "width": 4, "epochs": 1, "draws": 2, "seed": 7}
+    results = []
+    for folder in ("one", "two"):  # two empty caches: both train from scratch
+        monkeypatch.setenv(training.CACHE_ENV, str(tmp_path / folder))
+        outcome = run_experiment("layer-removal", tiny)
+        assert not outcome.from_cache
+        results.append(outcome.result)
+    strip = ("train_seconds", "eval_seconds")
+    same = [{net: {k: v for k, v in r[net].items() if k not in strip} for net in ("residual", "plain")} for r in results]
+    assert same[0] == same[1] and results[0]["random_sets"] == results[1]["random_sets"]
+    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path / "three"))
+    other = run_experiment("layer-removal", {**tiny, "seed": 8}).result
+    assert other["residual"]["history"] != results[0]["residual"]["history"]
+
+
 def test_the_shortcut_for_single_deletions_equals_deleting_each_block(cache_dir):
     d = data.load("digits", size=16, n_test=60)
     for residual in (True, False):
@@ -174,10 +190,11 @@ def test_cli_experiment_json_loads_the_cached_networks(small, cache_dir):
     (("experiment", "layer-removal", "--set", "dataset=cifar10", "--data-dir", "/nonexistent"), "no folder"),
     (("experiment", "nonsense"), "no experiment 'nonsense'"),
 ])
-def test_cli_experiment_errors_are_one_sentence_with_status_2(tmp_path, args, words):
-    env = {k: v for k, v in os.environ.items() if k != data.CIFAR10_ENV}
-    env[training.CACHE_ENV] = str(tmp_path)
-    out = subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
-                         env=env, timeout=120)
-    assert out.returncode == 2 and out.stdout == ""
-    assert len(out.stderr.strip().splitlines()) == 1 and words in out.stderr
+def test_cli_experiment_errors_are_one_sentence_with_status_2(tmp_path, monkeypatch, capsys, args, words):
+    from explorer.cli import main  # in-process: the same main() as python -m explorer
+
+    monkeypatch.delenv(data.CIFAR10_ENV, raising=False)
+    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path))
+    assert main(list(args)) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and words in err

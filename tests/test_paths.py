@@ -128,10 +128,13 @@ def test_cli_paths_json_has_exact_integers():
     assert big["paths"] == 2 ** 1000 and sum(big["distribution"]) == 2 ** 1000
 
 
-def test_cli_paths_text_and_errors():
-    out = run("paths", "3")
-    assert out.returncode == 0 and "2^3 = 8 paths" in out.stdout and "length 1:" in out.stdout
+def test_cli_paths_text_and_errors(capsys):
+    from explorer.cli import main  # in-process: the same main() as python -m explorer, without starting Python
+
+    assert main(["paths", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "2^3 = 8 paths" in out and "length 1: 3 paths (37.5%)" in out
     for bad in ("0", "abc", "1001"):
-        out = run("paths", bad)
-        assert out.returncode == 2 and out.stdout == ""
-        assert len(out.stderr.strip().splitlines()) == 1 and "residual blocks" in out.stderr
+        assert main(["paths", bad]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.strip().splitlines()) == 1 and "residual blocks" in err

@@ -85,7 +85,7 @@ def outcome_for(experiment: Experiment, values: dict, button: str, data_dir: str
                     outcome = run_experiment(experiment.name, values, bar, data_dir)
                 finally:
                     slot.empty()
-    except ExplorerError as e:
+    except Exception as e:  # the project's errors are one sentence; anything else is shown, never a traceback
         show_error(e)
         outcome = None
     if outcome is not None:
