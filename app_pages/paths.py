@@ -2,14 +2,16 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import paths
+from explorer import all_presets, paths
 from explorer.experiments import get_experiment
 from explorer.experiments.path_gradients import findings
 from explorer.reference import VEIT_2016
 from ui import experiments as ux
 from ui.sidebar import current_selection
 
-PRESETS = {"the lecture's": 3, "ResNet-20": 9, "ResNet-56": 27, "ResNet-110": 54, "ResNet-1202": 600}
+PRESETS = {"the lecture's": 3} | {  # N of the registered CIFAR ResNets: three stages of n blocks
+    f"ResNet-{depth}": paths.residual_blocks("resnet", all_presets()[f"resnet{depth}"].knobs)
+    for depth in (20, 56, 110, 1202)}
 selection = current_selection()
 sidebar_blocks = paths.residual_blocks(selection.family, selection.knobs)
 if sidebar_blocks:  # the sidebar's ResNet, e.g. ResNet-50: 3 + 4 + 6 + 3 = 16 blocks

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -180,11 +181,18 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, ba
     return history
 
 
+def device_of(model: nn.Module) -> torch.device:
+    """Where the model's tensors live (a quantized model has buffers but no parameters)."""
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 500, forward: Callable | None = None) -> torch.Tensor:
     """Logits for every image, in eval mode, batch by batch."""
     model.eval()
-    dev = next(model.parameters()).device
+    dev = device_of(model)
     forward = forward or (lambda m, inputs: m(inputs))
     with compute_threads():
         return torch.cat([forward(model, x[i:i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])

@@ -181,6 +181,8 @@ def test_cli_experiment_json_loads_the_cached_networks(small, cache_dir):
     text = cli("experiment", "layer-removal", *sets, cache=cache_dir)
     assert "without stage2.block1 (downsampling)" in text.stdout and "loaded from the cache" in text.stdout
     listing = cli("experiment", "list", cache=cache_dir)
+    assert listing.returncode == 0, listing.stderr
+    assert "--set trained=  bool, true or false, default true" in listing.stdout
     assert "layer-removal" in listing.stdout and "path-gradients" in listing.stdout and "--set depth=" in listing.stdout
 
 

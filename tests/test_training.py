@@ -148,3 +148,10 @@ def test_a_failed_write_leaves_nothing_behind(cache):
     with pytest.raises(RuntimeError):
         training._write_atomic(cache / "x" / "file.json", boom)
     assert list((cache / "x").iterdir()) == []
+
+
+def test_evaluate_accepts_a_model_without_parameters():
+    """A quantized model keeps its weights in buffers: evaluate must not need model.parameters()."""
+    logits = torch.tensor([[2.0, 0.0], [0.0, 3.0], [1.0, 0.0]]).view(3, 1, 1, 2)
+    assert training.device_of(nn.Flatten()) == torch.device("cpu")
+    assert training.evaluate(nn.Flatten(), logits, torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)

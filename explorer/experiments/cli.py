@@ -22,9 +22,10 @@ def cmd_experiment(args) -> int:
     if args.name == "list":
         for exp in all_experiments().values():
             print(f"{exp.name}: {exp.title}")
-            for k in exp.knobs:
-                choices = f"one of {', '.join(map(str, k.choices))}" if k.choices else f"{k.low:g}..{k.high:g}"
-                print(f"    --set {k.name}=  {k.kind}, {choices}, default {k.format(k.default)}. {k.help}")
+            for k in exp.knobs:  # as `python -m explorer list` prints a family's knobs
+                values = f"one of {', '.join(map(str, k.choices))}" if k.choices else \
+                    "true or false" if k.kind == "bool" else f"{k.low:g}..{k.high:g}"
+                print(f"    --set {k.name}=  {k.kind}, {values}, default {k.format(k.default)}. {k.help}")
             print()
         return 0
     progress = _print_progress if sys.stderr.isatty() and not args.quiet else None
