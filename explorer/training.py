@@ -93,10 +93,11 @@ def device() -> torch.device:
 def compute_threads():
     """CPU threads for training and evaluation: $EXPLORER_THREADS, else one.
 
-    Measured on the 2-core CI machine while other processes ran: one epoch of the default layer-removal
-    ResNet took 2.6-3.8 s on one thread and 1.6-37 s on two (a busy core stalls the other thread at
-    every barrier); the path-gradient measurement took 2.1 s on one thread and 24 s on two. Several
-    students training at once on one server is the same situation, so one thread is the default.
+    Measured on the shared 2-core machine while other processes ran (load average 2.7): the default
+    layer-removal experiment took 33 s on one thread and 145 s on two (benchmarks/bench_experiments.py);
+    a busy core stalls the other thread at every barrier. Several students training at once on one
+    server is the same situation. One thread also makes the results independent of the core count:
+    summation order changes with the threads, and so did the trained accuracies.
     """
     wanted = int(os.environ.get(THREADS_ENV) or 1)
     before = torch.get_num_threads()
