@@ -99,7 +99,8 @@ def compute_threads():
     server is the same situation. One thread also makes the results independent of the core count:
     summation order changes with the threads, and so did the trained accuracies.
     """
-    wanted = int(os.environ.get(THREADS_ENV) or 1)
+    text = os.environ.get(THREADS_ENV, "")
+    wanted = int(text) if text.strip().isdigit() else 1
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, wanted))
     try:
