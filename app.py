@@ -22,6 +22,11 @@ PAGES = {
         st.Page("app_pages/custom_builder.py", title="Custom builder", icon=":material/construction:",
                 url_path="custom-builder"),
     ],
+    "Residual networks": [
+        st.Page("app_pages/paths.py", title="Residual paths", icon=":material/alt_route:", url_path="paths"),
+        st.Page("app_pages/layer_removal.py", title="Layer removal", icon=":material/layers_clear:",
+                url_path="layer-removal"),
+    ],
 }
 
 page = st.navigation(PAGES)

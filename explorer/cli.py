@@ -15,7 +15,7 @@ from .errors import ExplorerError, KnobError
 from .registry import all_families, parse_input_shape
 
 # Modules that add their own sub-commands: each has add_commands(subparsers) -> None.
-EXTENSIONS: list[str] = ["explorer.export"]
+EXTENSIONS: list[str] = ["explorer.export", "explorer.paths", "explorer.experiments.cli"]
 
 
 def parse_sets(pairs: list[str] | None) -> dict:

@@ -47,3 +47,7 @@ class AnswerError(SpecError):
     def __init__(self, message, column=1, found="", expected=""):
         super().__init__(message, 1, column, found, expected)
         self.args = (f"column {column}: {message}",)
+
+
+class DataError(ExplorerError, ValueError):
+    """A dataset that cannot be loaded: a missing or corrupt folder, or an impossible selection."""

@@ -196,4 +196,20 @@ MOBILENET_V1_TABLE_2 = {"Conv 1x1": (94.86, 74.59), "Conv DW 3x3": (3.06, 1.06),
 RECEPTIVE_FIELDS = {
     "vgg16": {"layer": "block5.pool", "receptive_field": 212, "jump": 32, "effective_padding": 90,
               "source": "Araujo, Norris & Sim, Distill 2019 (google-research/receptive_field)"},
+
+# Veit, Wilber & Belongie, "Residual Networks Behave Like Ensembles of Relatively Shallow Networks",
+# NeurIPS 2016 (published-numbers.md, "Residual paths"): shown beside what the app computes and measures.
+VEIT_2016 = {
+    "source": "Veit, Wilber & Belongie 2016",
+    "resnet110_blocks": 54,  # ResNet-110 on CIFAR-10: three stages of 18 blocks
+    "resnet110_paths": 1.8e16,  # "2^54, about 1.8e16"
+    "resnet110_mean": 27,
+    "resnet110_std": 3.67,
+    "effective_low": 5,  # Sec. 5: almost all gradient comes from paths 5 to 17 blocks long ...
+    "effective_high": 17,
+    "effective_path_share": 0.0045,  # ... which are only 0.45% of all paths
+    "single_deletion": "deleting a single block from a trained ResNet-110 barely changes its test error, "
+                       "except at the downsampling blocks; deleting a layer of a plain VGG-style network "
+                       "drops it to chance (Sec. 4.1, Fig. 3)",
+    "k_deletions": "deleting k random blocks degrades the error smoothly (Sec. 4.2, Fig. 5a)",
 }
