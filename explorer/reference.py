@@ -196,6 +196,7 @@ MOBILENET_V1_TABLE_2 = {"Conv 1x1": (94.86, 74.59), "Conv DW 3x3": (3.06, 1.06),
 RECEPTIVE_FIELDS = {
     "vgg16": {"layer": "block5.pool", "receptive_field": 212, "jump": 32, "effective_padding": 90,
               "source": "Araujo, Norris & Sim, Distill 2019 (google-research/receptive_field)"},
+}
 
 # Veit, Wilber & Belongie, "Residual Networks Behave Like Ensembles of Relatively Shallow Networks",
 # NeurIPS 2016 (published-numbers.md, "Residual paths"): shown beside what the app computes and measures.
