@@ -1,4 +1,5 @@
 """Shared fixtures: the AppTest runner and hypothesis settings."""
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -107,12 +108,17 @@ def browser(chromium_path):
 def page(browser, server_url):
     """A fresh browser page; page.open(path) loads the app and waits until its script is idle."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, device_scale_factor=1)
+    context.add_init_script(_WATCH_SCRIPT_STATE)
     pg = context.new_page()
     pg.set_default_timeout(90_000)
 
     def open_(path: str = "/"):
         pg.goto(server_url + path)
-        wait_idle(pg)
+        # the app's state reads "notRunning" before the first run has started: wait for what app.py draws
+        # on every page (the sidebar's family selector) and for the page's title, then for the run to end
+        pg.wait_for_selector("[data-testid=stSidebar] [data-testid=stSelectbox]")
+        pg.wait_for_selector("[data-testid=stMain] h1")
+        wait_idle(pg, 500)
         return pg
 
     pg.open = open_
@@ -120,11 +126,39 @@ def page(browser, server_url):
     context.close()
 
 
-def wait_idle(pg, settle_ms: int = 300) -> None:
-    """Wait until Streamlit has finished running the script (and the page has drawn)."""
-    pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
-    pg.wait_for_timeout(settle_ms)
-    pg.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
+# Records when Streamlit's script state last changed, so that waits can ask for a quiet app, not only an
+# idle one: right after a key press or a click the state may still read "notRunning" for a moment.
+_WATCH_SCRIPT_STATE = """
+(() => {
+  window.__lastChange = performance.now();
+  window.__changes = 0;
+  const watch = new MutationObserver(() => { window.__lastChange = performance.now(); window.__changes++; });
+  const start = () => watch.observe(document.documentElement, {attributes: true, subtree: true,
+                                                               attributeFilter: ['data-test-script-state']});
+  if (document.documentElement) start(); else document.addEventListener('DOMContentLoaded', start);
+})();
+"""
+
+
+def wait_idle(pg, settle_ms: int = 500) -> None:
+    """Wait until Streamlit has finished running the script and its state has not changed for settle_ms."""
+    pg.wait_for_function(
+        """(settle) => {
+            const app = document.querySelector('[data-testid=stApp]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                && performance.now() - (window.__lastChange || 0) > settle;
+        }""", arg=settle_ms)
+
+
+@contextlib.contextmanager
+def rerun(pg, settle_ms: int = 500):
+    """Around an action that reruns the script (Enter in a box, a click, key presses on a slider): wait until
+    a run has started after it and the app is quiet again. An idle app alone proves nothing: under load the
+    server may start the rerun a second after the key press."""
+    before = pg.evaluate("window.__changes")
+    yield
+    pg.wait_for_function("(before) => window.__changes > before", arg=before)
+    wait_idle(pg, settle_ms)
 
 
 def screenshot(pg, name: str) -> None:

@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import screenshot, wait_idle
+from conftest import rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +28,9 @@ def test_slider_updates_totals_table_and_graph(page):
 
     slider = pg.locator("[data-testid=stSidebar] [data-testid=stSlider]", has_text="Input size").get_by_role("slider")
     slider.focus()
-    for _ in range(32):  # 32 -> 64 with the keyboard, as a student would
-        pg.keyboard.press("ArrowRight")
-    wait_idle(pg, 800)
+    with rerun(pg, 800):
+        for _ in range(32):  # 32 -> 64 with the keyboard, as a student would
+            pg.keyboard.press("ArrowRight")
     expect(pg.locator("[data-testid=stSidebar] [data-testid=stSlider]", has_text="Input size")).to_contain_text("64")
     value = pg.locator("[data-testid=stMetric]", has_text="Parameters").locator("[data-testid=stMetricValue]")
     expect(value).not_to_have_text("37,694,248")  # the rerun of the last key press has drawn
@@ -61,9 +61,9 @@ def test_a_deep_link_opens_with_the_sidebar_and_the_choice(page):
     assert pg.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").count() >= 2
     pg.wait_for_selector(".js-plotly-plot")
     screenshot(pg, "compare-vgg")
-    pg.get_by_role("link", name="Explore").first.click()
-    wait_idle(pg)
-    assert pg.locator("h1").first.inner_text().startswith("ResNet-56")
+    with rerun(pg):
+        pg.get_by_role("link", name="Explore").first.click()
+    expect(pg.locator("h1").first).to_contain_text("ResNet-56")
     assert _metric(pg, "Parameters") == "853,018"
     screenshot(pg, "explore-resnet56")
 

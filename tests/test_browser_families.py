@@ -1,7 +1,7 @@
 """The GoogLeNet, FractalNet and SqueezeNet views and the Compare page's families tab, in Debian's Chromium."""
 import pytest
 
-from conftest import screenshot, wait_idle
+from conftest import rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -39,8 +39,8 @@ def test_googlenet_module_table_and_calculator(page):
     assert _metric(pg, "Parameters, with 1x1 reductions") == "163,696"
     box = pg.locator("[data-testid=stNumberInput]", has_text="#5x5 reduce").locator("input")
     box.fill("64")
-    box.press("Enter")
-    wait_idle(pg, 800)
+    with rerun(pg):
+        box.press("Enter")
     assert _metric(pg, "Parameters, with 1x1 reductions") != "163,696"
     assert _metric(pg, "Parameters, naive module") == "387,296"
     _show(pg, "Inception module calculator")
@@ -55,8 +55,8 @@ def test_fractalnet_sample_button_draws_new_paths(page):
     local = pg.locator("[data-testid=stGraphVizChart]", has_text="Local, p").first
     local.locator("svg").wait_for()
     before = local.inner_html()
-    pg.get_by_role("button", name="Sample").click()
-    wait_idle(pg, 800)
+    with rerun(pg):
+        pg.get_by_role("button", name="Sample").click()
     assert _metric(pg, "Seed") == "1"
     local = pg.locator("[data-testid=stGraphVizChart]", has_text="Local, p").first
     local.locator("svg").wait_for()
