@@ -161,6 +161,11 @@ def rerun(pg, settle_ms: int = 500):
     wait_idle(pg, settle_ms)
 
 
+def metric_value(pg, label: str):
+    """The value of the st.metric labelled `label` (a locator: use expect(...).to_have_text, which retries)."""
+    return pg.locator("[data-testid=stMetric]", has_text=label).locator("[data-testid=stMetricValue]").first
+
+
 def screenshot(pg, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)

@@ -4,13 +4,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import rerun, screenshot, wait_idle
+from conftest import metric_value, rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
-
-def _metric(pg, label):
-    return pg.locator("[data-testid=stMetric]", has_text=label).locator("[data-testid=stMetricValue]").inner_text()
 
 
 def _graph_text(pg):
@@ -21,7 +18,7 @@ def _graph_text(pg):
 def test_slider_updates_totals_table_and_graph(page):
     pg = page.open("/?family=vgg&preset=vgg16&input=3x32x32")
     assert pg.locator("h1").first.inner_text() == "VGG-16 (config D)"
-    assert _metric(pg, "Parameters") == "37,694,248"
+    expect(metric_value(pg, "Parameters")).to_have_text("37,694,248")
     graph_before = _graph_text(pg)
     assert "block1" in graph_before and "3×32×32" in graph_before
     screenshot(pg, "explore-vgg16")
@@ -64,7 +61,7 @@ def test_a_deep_link_opens_with_the_sidebar_and_the_choice(page):
     with rerun(pg):
         pg.get_by_role("link", name="Explore").first.click()
     expect(pg.locator("h1").first).to_contain_text("ResNet-56")
-    assert _metric(pg, "Parameters") == "853,018"
+    expect(metric_value(pg, "Parameters")).to_have_text("853,018")
     screenshot(pg, "explore-resnet56")
 
 

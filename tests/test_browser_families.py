@@ -1,7 +1,8 @@
 """The GoogLeNet, FractalNet and SqueezeNet views and the Compare page's families tab, in Debian's Chromium."""
 import pytest
+from playwright.sync_api import expect
 
-from conftest import rerun, screenshot, wait_idle
+from conftest import metric_value, rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +37,13 @@ def test_googlenet_module_table_and_calculator(page):
     assert pg.get_by_text("Where and why our counts differ").count() == 1
     _show(pg, "Per module, beside the paper's Table 1")
     screenshot(pg, "googlenet-table-1")
-    assert _metric(pg, "Parameters, with 1x1 reductions") == "163,696"
+    expect(metric_value(pg, "Parameters, with 1x1 reductions")).to_have_text("163,696")
     box = pg.locator("[data-testid=stNumberInput]", has_text="#5x5 reduce").locator("input")
     box.fill("64")
     with rerun(pg):
         box.press("Enter")
-    assert _metric(pg, "Parameters, with 1x1 reductions") != "163,696"
-    assert _metric(pg, "Parameters, naive module") == "387,296"
+    expect(metric_value(pg, "Parameters, with 1x1 reductions")).not_to_have_text("163,696")
+    expect(metric_value(pg, "Parameters, naive module")).to_have_text("387,296")
     _show(pg, "Inception module calculator")
     screenshot(pg, "googlenet-calculator")
     assert pg.locator("[data-testid=stException]").count() == 0
@@ -51,13 +52,13 @@ def test_googlenet_module_table_and_calculator(page):
 def test_fractalnet_sample_button_draws_new_paths(page):
     pg = page.open("/?family=fractalnet&preset=fractalnet40&input=3x32x32")
     _open_idea(pg)
-    assert _metric(pg, "Seed") == "0"
+    expect(metric_value(pg, "Seed")).to_have_text("0")
     local = pg.locator("[data-testid=stGraphVizChart]", has_text="Local, p").first
     local.locator("svg").wait_for()
     before = local.inner_html()
     with rerun(pg):
         pg.get_by_role("button", name="Sample").click()
-    assert _metric(pg, "Seed") == "1"
+    expect(metric_value(pg, "Seed")).to_have_text("1")
     local = pg.locator("[data-testid=stGraphVizChart]", has_text="Local, p").first
     local.locator("svg").wait_for()
     assert local.inner_html() != before

@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from conftest import rerun, screenshot, wait_idle
+from conftest import metric_value, rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,7 @@ def _errors(pg):
 def test_dpn_paths(page):
     pg = page.open("/?family=dpn&preset=dpn92")
     assert pg.locator("h1").first.inner_text() == "DPN-92 (32x3d)"
-    assert _metric(pg, "Parameters") == "37,668,392"
+    expect(metric_value(pg, "Parameters")).to_have_text("37,668,392")
     _idea(pg)
     pg.wait_for_selector(".js-plotly-plot")
     assert pg.get_by_text("residual path (added, +)").count() >= 1
@@ -38,7 +38,7 @@ def test_dpn_paths(page):
 
 def test_mobilenet_v1_calculator_and_multipliers(page):
     pg = page.open("/?family=mobilenet_v1")
-    assert _metric(pg, "Parameters") == "4,231,976"
+    expect(metric_value(pg, "Parameters")).to_have_text("4,231,976")
     _idea(pg)
     before = _metric(pg, "Standard conv, multiply-adds")
     assert before == f"{3 * 3 * 512 * 512 * 14 * 14:,}"
@@ -62,7 +62,7 @@ def test_mobilenet_v1_calculator_and_multipliers(page):
 
 def test_mobilenet_v2_block(page):
     pg = page.open("/?family=mobilenet_v2")
-    assert _metric(pg, "Parameters") == "3,504,872"
+    expect(metric_value(pg, "Parameters")).to_have_text("3,504,872")
     _idea(pg)
     svg = pg.locator("[data-testid=stGraphVizChart] svg", has_text="linear (project)")
     svg.wait_for()
@@ -75,7 +75,7 @@ def test_mobilenet_v2_block(page):
 
 def test_nasnet_cells(page):
     pg = page.open("/?family=nasnet&preset=nasnet_a_mobile")
-    assert _metric(pg, "Parameters") == "5,289,978"
+    expect(metric_value(pg, "Parameters")).to_have_text("5,289,978")
     _idea(pg)
     cells = pg.locator("[data-testid=stGraphVizChart] svg", has_text="concat")
     cells.first.wait_for()

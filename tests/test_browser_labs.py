@@ -4,13 +4,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import rerun, screenshot, wait_idle
+from conftest import metric_value, rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
-
-def _metric(pg, label):
-    return pg.locator("[data-testid=stMetric]", has_text=label).locator("[data-testid=stMetricValue]").inner_text()
 
 
 def _type(pg, label, value):
@@ -24,14 +21,15 @@ def _type(pg, label, value):
 
 def test_layer_arithmetic_with_the_sliding_window(page):
     pg = page.open("/layer-arithmetic")
-    assert _metric(pg, "Output volume") == "28 × 28 × 6" and _metric(pg, "Parameters") == "456"
+    expect(metric_value(pg, "Output volume")).to_have_text("28 × 28 × 6")
+    expect(metric_value(pg, "Parameters")).to_have_text("456")
     for label, value in (("A (height)", 7), ("L (width)", 7), ("F (receptive field)", 3), ("S (stride)", 3),
                          ("P (padding)", 0)):
         _type(pg, label, value)
-    assert _metric(pg, "Output volume") == "2 × 2 × 6"
+    expect(metric_value(pg, "Output volume")).to_have_text("2 × 2 × 6")
     assert "is not a whole number: PyTorch floors it" in pg.locator("[data-testid=stAlert]").all_inner_texts()[0]
     _type(pg, "P (padding)", 1)
-    assert _metric(pg, "Output volume") == "3 × 3 × 6"
+    expect(metric_value(pg, "Output volume")).to_have_text("3 × 3 × 6")
     pg.wait_for_selector(".js-plotly-plot")
     slider = pg.locator("[data-testid=stSlider]", has_text="Window position").get_by_role("slider")
     slider.focus()
@@ -78,7 +76,7 @@ def test_exercises_check_each_answer(page):
 
 def test_custom_builder_errors_escaping_and_export(page):
     pg = page.open("/custom-builder")
-    assert _metric(pg, "Parameters") == "62,006"
+    expect(metric_value(pg, "Parameters")).to_have_text("62,006")
     box = pg.get_by_role("textbox", name="Layers", exact=True)
     box.fill("conv3-64\nmaxpool\n  conv3-x")
     box.press("Control+Enter")
@@ -92,7 +90,7 @@ def test_custom_builder_errors_escaping_and_export(page):
              "FC-4096, FC-4096, FC-10, soft-max")
     box.press("Control+Enter")
     wait_idle(pg)
-    assert _metric(pg, "Weight layers") == "11"
+    expect(metric_value(pg, "Weight layers")).to_have_text("11")
     pg.wait_for_selector("[data-testid=stGraphVizChart] svg")
     pg.locator("[data-testid=stMetric]", has_text="Parameters").first.evaluate(
         "e => e.scrollIntoView({block: 'start'})")  # the totals, the tabs and the graph of the box's network

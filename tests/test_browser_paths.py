@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from conftest import rerun, screenshot, wait_idle
+from conftest import metric_value, rerun, screenshot, wait_idle
 from explorer import training
 from explorer.experiments import get_experiment
 from explorer.experiments.layer_removal import network_settings
@@ -36,7 +36,7 @@ def _metric(pg, label):
 def test_removing_a_block_redraws_the_expression_and_the_graphs(page):
     pg = page.open("/paths")
     assert pg.locator("h1").first.inner_text() == "Unravelled residual paths"
-    assert _metric(pg, "Paths, 2^N") == "8"
+    expect(metric_value(pg, "Paths, 2^N")).to_have_text("8")
     graphs = pg.locator("[data-testid=stGraphVizChart] svg")
     graphs.first.wait_for()
     assert graphs.count() == 2 and "8 of 8 paths" in graphs.first.text_content()
