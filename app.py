@@ -29,6 +29,9 @@ PAGES = {
     ],
 }
 
+# Pages that do not read the sidebar's architecture: its knobs are folded there.
+OWN_SETTINGS = {"exercises", "layer-removal"}
+
 page = st.navigation(PAGES)
-architecture_sidebar()
+architecture_sidebar(expanded=page.url_path not in OWN_SETTINGS)
 page.run()

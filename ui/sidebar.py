@@ -113,8 +113,10 @@ def input_widgets(container, family: Family, knobs: dict) -> tuple:
     return channels, height, width
 
 
-def architecture_sidebar() -> Selection:
-    """Draw the sidebar and return the selection (also kept in st.session_state['selection'])."""
+def architecture_sidebar(expanded: bool = True) -> Selection:
+    """Draw the sidebar and return the selection (also kept in st.session_state['selection']).
+
+    expanded=False folds the knobs and input on pages that do not use the architecture."""
     families = all_families()
     sb = st.sidebar
     sb.header("Architecture")
@@ -127,9 +129,11 @@ def architecture_sidebar() -> Selection:
     preset = sb.selectbox("Preset", options, key=preset_key,
                           format_func=lambda n: "custom (knobs below)" if n == CUSTOM else family.presets[n].title,
                           on_change=_load_preset, args=(family, preset_key))
-    with sb.expander("Knobs", expanded=True):
+    if not expanded:
+        sb.caption("This page does not use the architecture below; Explore, Compare and the labs do.")
+    with sb.expander("Knobs", expanded=expanded):
         knobs = {knob.name: knob_widget(st, family, knob) for knob in family.knobs}
-    with sb.expander("Input", expanded=True):
+    with sb.expander("Input", expanded=expanded):
         shape = input_widgets(st, family, knobs)
     preset = None if preset == CUSTOM else preset
     changed = _changed_from_preset(family, preset, knobs)
