@@ -15,6 +15,11 @@ PAGES = {
         st.Page("app_pages/explore.py", title="Explore", icon=":material/account_tree:", default=True),
         st.Page("app_pages/compare.py", title="Compare", icon=":material/bar_chart:", url_path="compare"),
     ],
+    "Residual networks": [
+        st.Page("app_pages/paths.py", title="Residual paths", icon=":material/alt_route:", url_path="paths"),
+        st.Page("app_pages/layer_removal.py", title="Layer removal", icon=":material/layers_clear:",
+                url_path="layer-removal"),
+    ],
 }
 
 page = st.navigation(PAGES)

@@ -13,7 +13,7 @@ from .errors import ExplorerError, KnobError
 from .registry import all_families, parse_input_shape
 
 # Modules that add their own sub-commands: each has add_commands(subparsers) -> None.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = ["explorer.paths", "explorer.experiments.cli"]
 
 
 def parse_sets(pairs: list[str] | None) -> dict:

@@ -39,3 +39,7 @@ class SpecError(ExplorerError, ValueError):
 
 class ExperimentError(ExplorerError, RuntimeError):
     """A live experiment that cannot run with the settings given."""
+
+
+class DataError(ExplorerError, ValueError):
+    """A dataset that cannot be loaded: a missing or corrupt folder, or an impossible selection."""

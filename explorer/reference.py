@@ -188,3 +188,20 @@ PUBLISHED += [
 # the weight layers). The first row's 1.19% is a misprint for 1.91%: the column then sums to 100 (ours: 1.91%).
 MOBILENET_V1_TABLE_2 = {"Conv 1x1": (94.86, 74.59), "Conv DW 3x3": (3.06, 1.06), "Conv 3x3": (1.19, 0.02),
                         "Fully Connected": (0.18, 24.33)}
+
+# Veit, Wilber & Belongie, "Residual Networks Behave Like Ensembles of Relatively Shallow Networks",
+# NeurIPS 2016 (published-numbers.md, "Residual paths"): shown beside what the app computes and measures.
+VEIT_2016 = {
+    "source": "Veit, Wilber & Belongie 2016",
+    "resnet110_blocks": 54,  # ResNet-110 on CIFAR-10: three stages of 18 blocks
+    "resnet110_paths": 1.8e16,  # "2^54, about 1.8e16"
+    "resnet110_mean": 27,
+    "resnet110_std": 3.67,
+    "effective_low": 5,  # Sec. 5: almost all gradient comes from paths 5 to 17 blocks long ...
+    "effective_high": 17,
+    "effective_path_share": 0.0045,  # ... which are only 0.45% of all paths
+    "single_deletion": "deleting a single block from a trained ResNet-110 barely changes its test error, "
+                       "except at the downsampling blocks; deleting a layer of a plain VGG-style network "
+                       "drops it to chance (Sec. 4.1, Fig. 3)",
+    "k_deletions": "deleting k random blocks degrades the error smoothly (Sec. 4.2, Fig. 5a)",
+}

@@ -1,0 +1,316 @@
+"""Train and evaluate small networks, reproducibly, with a disk cache shared by every visitor.
+
+    seed_everything(0)
+    history = train(model, data.train_x, data.train_y, epochs=5, progress=print)
+    accuracy = evaluate(model, data.test_x, data.test_y)
+    model, info, from_cache = cached_model("layer-removal/residual", settings, build, fit)
+
+CPU by default, CUDA when available ($EXPLORER_DEVICE overrides). The progress callback receives a
+Progress after every step: pages turn it into st.progress, the CLI prints or ignores it.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import random
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from .errors import ExperimentError
+
+# Part of every cache key: bump it when a change to the training or model code changes results,
+# so that nobody is served weights or figures computed by older code.
+CODE_VERSION = 1
+CACHE_ENV = "EXPLORER_CACHE_DIR"
+DEVICE_ENV = "EXPLORER_DEVICE"
+THREADS_ENV = "EXPLORER_THREADS"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a training run is: the stage (e.g. "residual"), epoch and step (1-based), running loss and accuracy."""
+
+    stage: str
+    epoch: int
+    epochs: int
+    step: int
+    steps: int
+    loss: float
+    accuracy: float
+    part: int = 1  # this stage is part `part` of `parts` of a longer job (two networks: parts=2)
+    parts: int = 1
+
+    @property
+    def fraction(self) -> float:
+        """Share of this stage done, 0..1."""
+        return ((self.epoch - 1) * self.steps + self.step) / max(1, self.epochs * self.steps)
+
+    @property
+    def overall(self) -> float:
+        """Share of the whole job done, 0..1."""
+        return (self.part - 1 + self.fraction) / max(1, self.parts)
+
+    def text(self) -> str:
+        stage = f"{self.stage}: " if self.stage else ""
+        return (f"{stage}epoch {self.epoch}/{self.epochs}, step {self.step}/{self.steps}, "
+                f"loss {self.loss:.3f}, training accuracy {self.accuracy:.1%}")
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def as_part(progress: ProgressFn | None, part: int, parts: int) -> ProgressFn | None:
+    """A callback that reports a stage as part `part` of `parts` (for one progress bar over several trainings)."""
+    if progress is None:
+        return None
+    return lambda p: progress(replace(p, part=part, parts=parts))
+
+# Incremented by every call of train(): how tests tell a cached result from a fresh one.
+TRAIN_CALLS = 0
+
+
+def device() -> torch.device:
+    """CUDA when available, else the CPU; $EXPLORER_DEVICE=cpu forces the CPU."""
+    wanted = os.environ.get(DEVICE_ENV, "").strip().lower()
+    if wanted:
+        if wanted.startswith("cuda") and not torch.cuda.is_available():
+            raise ExperimentError(f"{DEVICE_ENV}={wanted} but this machine has no CUDA device; unset it or use cpu.")
+        return torch.device(wanted)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@contextlib.contextmanager
+def compute_threads():
+    """CPU threads for training and evaluation: $EXPLORER_THREADS, else one.
+
+    Measured on the 2-core CI machine while other processes ran: one epoch of the default layer-removal
+    ResNet took 2.6-3.8 s on one thread and 1.6-37 s on two (a busy core stalls the other thread at
+    every barrier); the path-gradient measurement took 2.1 s on one thread and 24 s on two. Several
+    students training at once on one server is the same situation, so one thread is the default.
+    """
+    wanted = int(os.environ.get(THREADS_ENV) or 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, wanted))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def seed_everything(seed: int) -> None:
+    """The same seed gives the same initial weights, batches and results (on the same device and threads)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+
+
+def keep_frozen_statistics(model: nn.Module) -> None:
+    """Batch-norm layers whose parameters are all frozen keep their running statistics (eval mode).
+
+    Freezing a layer means its output must not change during fine-tuning; a batch-norm layer in train
+    mode would still update its running mean and variance, so it is switched to eval mode.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            params = list(module.parameters(recurse=False))
+            if params and not any(p.requires_grad for p in params):
+                module.eval()
+
+
+def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int = 64,
+          lr: float = 0.02, weight_decay: float = 5e-4, seed: int = 0, stage: str = "",
+          progress: ProgressFn | None = None, loss_fn: Callable | None = None,
+          forward: Callable | None = None) -> list[dict]:
+    """Train the model's trainable parameters with SGD and a one-cycle schedule; returns one dict per epoch.
+
+    SGD with momentum and a one-cycle learning rate (Smith and Topin 2019) reaches a good accuracy in
+    a handful of epochs, which is what a live experiment can afford. loss_fn(logits, y, x) replaces the
+    cross-entropy (distillation); forward(model, x) replaces model(x).
+    """
+    global TRAIN_CALLS
+    TRAIN_CALLS += 1
+    if epochs < 1:
+        raise ExperimentError(f"Training needs at least one epoch; got {epochs}.")
+    if len(y) == 0:
+        raise ExperimentError("There are no training examples; choose more examples or other classes.")
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ExperimentError("Every parameter is frozen, so there is nothing to train; move the cut.")
+    dev = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(seed)
+    steps = (len(y) + batch_size - 1) // batch_size
+    optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps)
+    loss_fn = loss_fn or (lambda logits, target, _x: nn.functional.cross_entropy(logits, target))
+    forward = forward or (lambda m, inputs: m(inputs))
+    history = []
+    with compute_threads():
+        for epoch in range(1, epochs + 1):
+            model.train()
+            keep_frozen_statistics(model)
+            order = torch.randperm(len(y), generator=generator)
+            total_loss, correct, seen = 0.0, 0, 0
+            for step in range(1, steps + 1):
+                index = order[(step - 1) * batch_size: step * batch_size]
+                inputs, target = x[index].to(dev), y[index].to(dev)
+                logits = forward(model, inputs)
+                loss = loss_fn(logits, target, inputs)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                total_loss += float(loss.detach()) * len(index)
+                correct += int((logits.argmax(1) == target).sum())
+                seen += len(index)
+                if progress is not None:
+                    progress(Progress(stage, epoch, epochs, step, steps, total_loss / seen, correct / seen))
+            history.append({"epoch": epoch, "loss": total_loss / seen, "accuracy": correct / seen})
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 500, forward: Callable | None = None) -> torch.Tensor:
+    """Logits for every image, in eval mode, batch by batch."""
+    model.eval()
+    dev = next(model.parameters()).device
+    forward = forward or (lambda m, inputs: m(inputs))
+    with compute_threads():
+        return torch.cat([forward(model, x[i:i + batch_size].to(dev)).cpu() for i in range(0, len(x), batch_size)])
+
+
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 500,
+             forward: Callable | None = None) -> float:
+    """Accuracy (a fraction in [0, 1]) of the model in eval mode."""
+    if len(y) == 0:
+        raise ExperimentError("There are no test examples to measure the accuracy on.")
+    return float((predict(model, x, batch_size, forward).argmax(1) == y).float().mean())
+
+
+# -- the disk cache -----------------------------------------------------------------------------------
+def cache_dir() -> Path:
+    """$EXPLORER_CACHE_DIR, else .cache/explorer in the repository (gitignored)."""
+    return Path(os.environ.get(CACHE_ENV) or REPO / ".cache" / "explorer")
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling per value: sorted keys, no spaces, tuples as lists (so equal settings hash equally)."""
+    def plain(v):
+        if isinstance(v, Mapping):
+            return {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, (set, frozenset)):
+            return sorted(plain(x) for x in v)
+        if isinstance(v, Path):
+            return str(v)
+        if hasattr(v, "__dataclass_fields__"):
+            return plain(asdict(v))
+        if isinstance(v, (np.integer, np.floating)):
+            return v.item()
+        return v
+
+    return json.dumps(plain(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def cache_key(kind: str, settings: Mapping) -> str:
+    """A hash of every setting, the code version and the torch version."""
+    text = canonical_json({"kind": kind, "settings": settings, "code": CODE_VERSION,
+                           "torch": torch.__version__.split("+")[0]})
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _paths(kind: str, settings: Mapping) -> tuple[Path, Path]:
+    folder = cache_dir() / kind.replace("/", os.sep)
+    key = cache_key(kind, settings)
+    return folder / f"{key}.json", folder / f"{key}.pt"
+
+
+def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
+    """Write to a temporary file in the same folder, then rename it over the target.
+
+    A rename within one file system is atomic, so a reader (another student, another process)
+    sees either no file or a complete one, never a half-written one; two writers of the same key
+    write the same content and the last rename wins.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            write(f)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def load_json(kind: str, settings: Mapping) -> dict | None:
+    """The cached result for these settings, or None (also when the file is unreadable)."""
+    json_path, _ = _paths(kind, settings)
+    try:
+        return json.loads(json_path.read_text())["result"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_json(kind: str, settings: Mapping, result: dict) -> None:
+    json_path, _ = _paths(kind, settings)
+    text = json.dumps({"kind": kind, "settings": json.loads(canonical_json(settings)), "code": CODE_VERSION,
+                       "result": result}, indent=1)
+    _write_atomic(json_path, lambda f: f.write(text.encode()))
+
+
+def cached_json(kind: str, settings: Mapping, compute: Callable[[], dict]) -> tuple[dict, bool]:
+    """(result, from_cache): the stored result for these settings, or compute() stored for next time."""
+    result = load_json(kind, settings)
+    if result is not None:
+        return result, True
+    result = compute()
+    save_json(kind, settings, result)
+    return result, False
+
+
+def cached_model(kind: str, settings: Mapping, build: Callable[[], nn.Module],
+                 fit: Callable[[nn.Module], dict]) -> tuple[nn.Module, dict, bool]:
+    """(model, info, from_cache): trained weights for these settings from disk, or build() + fit() and store.
+
+    The weights are a state_dict written with torch.save and read with torch.load(weights_only=True),
+    which refuses anything but tensors and plain containers. info is fit()'s JSON-able summary
+    (history, accuracy). The .json file is written last and marks a complete entry. build() must seed
+    itself (seed_everything) when the initial weights matter.
+    """
+    json_path, state_path = _paths(kind, settings)
+    model = build()
+    info = load_json(kind, settings)
+    if info is not None:
+        try:
+            state = torch.load(state_path, map_location="cpu", weights_only=True)
+            model.load_state_dict(state)
+            model.to(device()).eval()
+            return model, info, True
+        except Exception:  # a missing, truncated or stale file: train again and overwrite it
+            model = build()
+    model.to(device())
+    info = fit(model)
+    model.eval()
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    _write_atomic(state_path, lambda f: torch.save(state, f))
+    save_json(kind, settings, info)
+    return model, info, False
+
+
+def is_cached(kind: str, settings: Mapping) -> bool:
+    """True when a result (and, for models, weights) is stored for these settings."""
+    json_path, _ = _paths(kind, settings)
+    return json_path.is_file()  # written last: it marks a complete entry

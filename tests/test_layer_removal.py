@@ -1,0 +1,171 @@
+"""The layer-removal experiment and the path-gradient measurement on real trained networks, and their CLI.
+
+One small setting is trained once (about 20 s on two cores) into a cache shared by the whole session,
+so later tests and the CLI test load it instead of training again.
+"""
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from explorer import data, training
+from explorer.errors import KnobError, UnknownNameError
+from explorer.experiments import get_experiment, run_experiment
+from explorer.experiments.layer_removal import deleted_accuracy, single_deletions
+from explorer.experiments.nets import BlockStack, build
+from explorer.experiments.path_gradients import carrying_range, path_gradient
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+# Measured on the CI machine: at this setting the residual net's median drop is 2-5 points and the
+# plain net's 44-62 points over seeds 0-2 (the lecture's effect with a wide margin); it trains in ~20 s.
+SMALL = {"depth": 32, "width": 16, "epochs": 3, "seed": 0, "draws": 2}
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """A cache for the whole test session (other modules use the same folder name)."""
+    folder = tmp_path_factory.getbasetemp() / "explorer-cache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(training.CACHE_ENV, str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def small(cache_dir):
+    return run_experiment("layer-removal", SMALL)
+
+
+def test_residual_net_survives_one_deletion_and_the_plain_net_does_not(small):
+    r = small.result
+    res, plain = r["residual"], r["plain"]
+    assert len(r["blocks"]) == len(res["deleted"]) == len(plain["deleted"]) == 15
+    assert [b["index"] for b in r["blocks"] if b["downsampling"]] == [5, 10]
+    for value in [res["full_accuracy"], plain["full_accuracy"], *res["deleted"], *plain["deleted"]]:
+        assert 0 <= value <= 1
+    assert res["full_accuracy"] > 0.9
+    assert res["median_drop"] < 0.1 < 0.3 < plain["median_drop"]
+    assert res["median_drop"] < plain["median_drop"] / 3
+    # deleting k random blocks: the more blocks go, the lower the residual net's mean accuracy
+    means = res["random"]["mean"]
+    assert means[0] > means[-1] and res["random"]["k"][-1] == 15
+    assert r["random_sets"]["1"] and all(len(s) == 1 for s in r["random_sets"]["1"])
+
+
+def test_a_second_run_loads_from_the_cache_without_training(small):
+    calls = training.TRAIN_CALLS
+    again = run_experiment("layer-removal", {k: str(v) for k, v in SMALL.items()})  # CLI-style strings
+    assert again.from_cache and training.TRAIN_CALLS == calls
+    assert again.result == small.result
+
+
+def test_the_shortcut_for_single_deletions_equals_deleting_each_block(cache_dir):
+    d = data.load("digits", size=16, n_test=60)
+    for residual in (True, False):
+        model = build(14, 4, residual, 1, 10, seed=1).eval()
+        with torch.no_grad():  # move the batch-norm statistics away from their initial values
+            model.train()
+            model(d.train_x[:64])
+        model.eval()
+        assert single_deletions(model, d) == [deleted_accuracy(model, d, [i]) for i in range(len(model.blocks))]
+
+
+def test_deleting_a_block_keeps_the_skip_or_stands_in_the_identity():
+    torch.manual_seed(0)
+    x = torch.rand(4, 3, 16, 16)
+    for residual in (True, False):
+        model = BlockStack(14, 4, residual).eval()
+        y0 = model.stem(x)
+        y1 = model.blocks[0](y0)
+        # block 1 (index 1) keeps its shape: deleting it is the identity, for both networks
+        expected = model.head(model.run_blocks(y1, start=2))
+        assert torch.allclose(model(x, removed={1}), expected)
+        # the downsampling block (index 2) is replaced by the parameter-free option-A shortcut
+        y2 = model.blocks[1](y1)
+        skipped = model.blocks[2].skip(y2)
+        assert skipped.shape == (4, 8, 8, 8) and torch.equal(skipped[:, :2], torch.zeros(4, 2, 8, 8))
+
+
+def test_the_gradients_of_all_paths_add_up_to_the_full_gradient():
+    """Backpropagation is linear: the 2^N single-path gradients sum to the ordinary gradient (Veit et al.)."""
+    torch.manual_seed(0)
+    model = BlockStack(8, 4, True, in_channels=1).eval()  # 3 blocks: 8 paths
+    x, y = torch.rand(5, 1, 16, 16), torch.tensor([0, 1, 2, 3, 4])
+
+    def grad(routes):
+        y0 = model.stem(x).detach().requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(model.head(model.run_blocks(y0, routes=routes)), y, reduction="sum")
+        return torch.autograd.grad(loss, y0)[0]
+
+    total = sum(grad(list(r)) for r in itertools.product(("branch", "skip"), repeat=3))
+    assert torch.allclose(total, grad(None), atol=1e-6)
+    assert path_gradient(model, x, y, ["skip"] * 3) == pytest.approx(float(grad(["skip"] * 3).flatten(1).norm(dim=1).mean()))
+
+
+def test_carrying_range_is_the_shortest_run_with_the_wanted_share():
+    assert carrying_range([0.05, 0.5, 0.4, 0.05]) == (1, 2)
+    assert carrying_range([0.3, 0.3, 0.3, 0.1]) == (0, 2)
+    assert carrying_range([1.0]) == (0, 0)
+
+
+def test_short_paths_carry_the_gradient_of_the_trained_network(small):
+    calls = training.TRAIN_CALLS
+    out = run_experiment("path-gradients", {**{k: v for k, v in SMALL.items() if k != "draws"}, "samples": 4})
+    assert training.TRAIN_CALLS == calls  # the layer-removal experiment's residual network, from the cache
+    r = out.result
+    assert r["blocks"] == 15 and sum(r["paths"]) == 2 ** 15 and sum(r["share"]) == pytest.approx(1)
+    assert r["magnitude"][0] > 10 * r["magnitude"][-1]  # a single path's gradient decays with its length
+    assert r["peak"] < r["mean_length"]  # the gradient comes from paths shorter than the typical path
+    low, high = r["range"]["low"], r["range"]["high"]
+    assert r["range"]["gradient_share"] >= 0.9 and r["range"]["path_share"] < 1 and high < 15
+
+
+def test_knobs_are_checked_before_anything_runs(cache_dir):
+    with pytest.raises(KnobError, match="6n\\+2"):
+        run_experiment("layer-removal", {"depth": 9})  # within the knob's range, but not 6n+2
+    with pytest.raises(KnobError, match="between 8 and 56"):
+        run_experiment("layer-removal", {"depth": 62})
+    with pytest.raises(KnobError, match="no knob 'lr'"):
+        run_experiment("layer-removal", {"lr": 0.1})
+    with pytest.raises(UnknownNameError, match="did you mean 'layer-removal'"):
+        get_experiment("layer-remova")
+
+
+def cli(*args, cache):
+    env = {**os.environ, training.CACHE_ENV: str(cache)}
+    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=600)
+
+
+def test_cli_experiment_json_loads_the_cached_networks(small, cache_dir):
+    sets = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
+    out = cli("experiment", "layer-removal", *sets, "--json", cache=cache_dir)
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    for net in ("residual", "plain"):
+        assert d[net]["full_accuracy"] == small.result[net]["full_accuracy"]
+        assert d[net]["deleted"] == small.result[net]["deleted"] and len(d[net]["deleted"]) == 15
+    text = cli("experiment", "layer-removal", *sets, cache=cache_dir)
+    assert "without stage2.block1 (downsampling)" in text.stdout and "loaded from the cache" in text.stdout
+    listing = cli("experiment", "list", cache=cache_dir)
+    assert "layer-removal" in listing.stdout and "path-gradients" in listing.stdout and "--set depth=" in listing.stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (("experiment", "layer-removal", "--set", "depth=20x"), "depth"),
+    (("experiment", "layer-removal", "--set", "dataset=cifar10"), "CIFAR-10 needs a local folder"),
+    (("experiment", "layer-removal", "--set", "dataset=cifar10", "--data-dir", "/nonexistent"), "no folder"),
+    (("experiment", "nonsense"), "no experiment 'nonsense'"),
+])
+def test_cli_experiment_errors_are_one_sentence_with_status_2(tmp_path, args, words):
+    env = {k: v for k, v in os.environ.items() if k != data.CIFAR10_ENV}
+    env[training.CACHE_ENV] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
+                         env=env, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and words in out.stderr

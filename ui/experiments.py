@@ -1,0 +1,111 @@
+"""Streamlit helpers for live experiments: knob widgets, a progress bar, run-or-load with errors shown.
+
+    experiment = get_experiment("layer-removal")
+    values = knob_widgets(experiment)                       # one widget per declared knob
+    outcome = outcome_for(experiment, values, start=st.button("Train"))
+"""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from explorer.errors import ExplorerError
+from explorer.experiments import Experiment, Outcome, cached_outcome, run_experiment
+from explorer.training import Progress
+from ui.render import show_error
+from ui.sidebar import knob_widget
+
+
+def knob_widgets(experiment: Experiment, columns: int = 3, only: tuple[str, ...] | None = None) -> dict:
+    """The experiment's knobs as widgets (the sidebar's generator), keyed '<experiment>.<knob>', in columns.
+
+    A link can set them: ?layer-removal.depth=20 (names are namespaced, so the sidebar's own URL keys,
+    which include family knobs called depth and width, never collide). Values differing from the
+    defaults are written back into the URL, so a teacher can share a link to an exact experiment.
+    """
+    knobs = [k for k in experiment.knobs if only is None or k.name in only]
+    _restore_from_url(experiment, knobs)
+    cells = st.columns(columns)
+    values = {k.name: knob_widget(cells[i % columns], experiment, k) for i, k in enumerate(knobs)}
+    for k in knobs:
+        url_key = f"{experiment.name}.{k.name}"
+        if values[k.name] != k.default:
+            st.query_params[url_key] = k.format(values[k.name])
+        elif url_key in st.query_params:
+            del st.query_params[url_key]
+    return values
+
+
+def _restore_from_url(experiment: Experiment, knobs) -> None:
+    """On the page's first run in this session, take knob values from the link (bad ones are ignored)."""
+    flag = f"{experiment.name}.url.restored"
+    if st.session_state.get(flag):
+        return
+    st.session_state[flag] = True
+    for k in knobs:
+        url_key = f"{experiment.name}.{k.name}"
+        if url_key in st.query_params:
+            try:
+                st.session_state[url_key] = k.coerce(st.query_params[url_key])
+            except ExplorerError:
+                pass  # the widget keeps its default; the link was wrong, not the student
+
+
+class ProgressBar:
+    """st.progress fed by explorer.training.Progress; redraws at most ten times a second."""
+
+    def __init__(self, text: str):
+        self.bar = st.progress(0.0, text=text)
+        self.last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.1 and p.step != p.steps:
+            return
+        self.last = now
+        self.bar.progress(min(1.0, p.overall), text=f"Training the {p.text()}")
+
+    def done(self) -> None:
+        self.bar.empty()
+
+
+def outcome_for(experiment: Experiment, values: dict, button: str, data_dir: str | None = None) -> Outcome | None:
+    """The stored outcome for these values; when there is none, a button that runs it live with a progress bar.
+
+    The last outcome of the session is remembered, so a knob moved to an uncomputed setting keeps the
+    previous figures on screen (the page says which settings they belong to). Errors are one sentence.
+    """
+    memory = f"{experiment.name}.last"
+    try:
+        outcome = cached_outcome(experiment.name, values, data_dir)
+        if outcome is None and st.button(button, type="primary", key=f"{experiment.name}.run"):
+            bar = ProgressBar("Starting…")
+            try:
+                outcome = run_experiment(experiment.name, values, bar, data_dir)
+            finally:
+                bar.done()
+    except ExplorerError as e:
+        show_error(e)
+        outcome = None
+    if outcome is not None:
+        st.session_state[memory] = outcome
+        return outcome
+    return st.session_state.get(memory)
+
+
+def differing(experiment: Experiment, outcome: Outcome, values: dict) -> list[str]:
+    """Knobs whose widget differs from the settings the shown outcome was computed with."""
+    try:
+        wanted = experiment.check(values)
+    except ExplorerError:
+        return [k.title for k in experiment.knobs]
+    return [f"{k.title} {k.format(outcome.settings[k.name])} (not {k.format(wanted[k.name])})"
+            for k in experiment.knobs if outcome.settings.get(k.name) != wanted.get(k.name)]
+
+
+def timing_caption(outcome: Outcome, train_seconds: float | None = None) -> str:
+    if outcome.from_cache:
+        computed = f", computed in {train_seconds:.0f} s of training when first asked for" if train_seconds else ""
+        return f"Loaded from the disk cache in {outcome.seconds:.2f} s{computed}."
+    return f"Computed live in {outcome.seconds:.1f} s; stored on disk, so the next visit is instant."
