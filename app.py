@@ -20,6 +20,10 @@ PAGES = {
         st.Page("app_pages/layer_removal.py", title="Layer removal", icon=":material/layers_clear:",
                 url_path="layer-removal"),
     ],
+    "Transfer and edge": [
+        st.Page("app_pages/transfer.py", title="Transfer learning", icon=":material/swap_horiz:", url_path="transfer"),
+        st.Page("app_pages/edge.py", title="Edge computing", icon=":material/memory:", url_path="edge"),
+    ],
 }
 
 page = st.navigation(PAGES)
