@@ -84,9 +84,9 @@ def available_backends() -> tuple[str, ...]:
 
 
 def check_backend(backend: str | None) -> str:
-    """The quantized engine to use: the one asked for, or PyTorch's choice for this CPU ("auto" or None)."""
+    """The quantized engine to use: the one asked for, or PyTorch's choice for this CPU ("default" or None)."""
     available = available_backends()
-    if backend in (None, "auto"):
+    if backend in (None, "default"):
         backend = torch.backends.quantized.engine
         if backend not in available:
             backend = available[0] if available else "none"

@@ -67,7 +67,7 @@ def test_a_quantization_engine_the_machine_lacks_is_one_sentence(monkeypatch):
     assert get_experiment("quantize").check({"backend": "x86"})["backend"] == "x86"
     monkeypatch.setattr(edge, "available_backends", lambda: ())
     with pytest.raises(ExperimentError, match="cannot quantize"):
-        edge.check_backend("auto")
+        edge.check_backend("default")
 
 
 @pytest.mark.parametrize("scope", ["global", "layer"])

@@ -129,8 +129,8 @@ register(Experiment(
     summary="Converts the trained network's weights and activations to 8-bit integers with PyTorch's own "
             "post-training quantization, then measures its size, accuracy and latency beside the original.",
     knobs=NETWORK_KNOBS + (
-        Knob("backend", "choice", "auto", "PyTorch's quantized engine: x86 and fbgemm (Intel/AMD), qnnpack (ARM, "
-             "phones), onednn; auto: PyTorch's choice for this CPU.", choices=("auto",) + edge.BACKENDS),
+        Knob("backend", "choice", "default", "PyTorch's quantized engine: x86 and fbgemm (Intel/AMD), qnnpack (ARM, "
+             "phones), onednn; default: PyTorch's choice for this CPU.", choices=("default",) + edge.BACKENDS),
         Knob("calibration", "int", 200, "Training images run through the network to observe the activations' "
              "ranges.", 1, 2000, label="calibration images"),
         REPEATS_KNOB,
