@@ -41,8 +41,8 @@ def section(name: str, tab):
             st.warning(f"Shown: the result for {', '.join(changed)}; press the button for the settings above.")
         lighter.remember_variants(outcome.result)
         base = outcome.result["base"]
-        st.caption(f"{base['network']}, {base['params']:,} parameters, on {base['dataset']} ({base['train']:,} training "
-                   f"and {base['test']:,} test images). {ux.timing_caption(outcome, base['train_seconds'])}")
+        st.caption(f"{base['network']}, {base['params']:,} parameters, on {base['dataset']} ({base['train']:,} "
+                   f"training and {base['test']:,} test images). {ux.timing_caption(outcome, base['train_seconds'])}")
         return outcome.result
 
 
@@ -70,8 +70,8 @@ if result:
             st.markdown(f"- {sentence}")
         st.plotly_chart(lighter.pruning_curve(result), key="prune.curve")
         with st.expander("Each layer's sparsity at the chosen setting"):
-            st.dataframe([{"layer": k, "zero weights": f"{v:.1%}"} for k, v in result["chosen"]["layer_sparsity"].items()],
-                         hide_index=True)
+            shares = result["chosen"]["layer_sparsity"]
+            st.dataframe([{"layer": k, "zero weights": f"{v:.1%}"} for k, v in shares.items()], hide_index=True)
         st.caption("Size counted as a sparse format stores it: one bit per weight position (a mask) plus the non-zero "
                    "weights at fp32, measured as the bytes torch.save writes; biases and batch norms stay dense.")
 

@@ -56,8 +56,8 @@ if shown <= last:
         graph(analysis, "transfer-cut.graph", row_states=cut.row_states)
         st.caption("Grey: frozen; red: fine-tuned from the source weights; green: the new head.")
     with right:
-        st.dataframe([{"#": layer.position, "layer": layer.row.name, "output": "×".join(map(str, layer.row.output_shape)),
-                       "parameters": layer.params,
+        st.dataframe([{"#": layer.position, "layer": layer.row.name,
+                       "output": "×".join(map(str, layer.row.output_shape)), "parameters": layer.params,
                        "state": cut.row_states.get(layer.row.index, "")} for layer in transfer.weight_layers(analysis)],
                      hide_index=True, height=420)
 
@@ -72,7 +72,8 @@ if changed:
 result = outcome.result
 st.subheader("How should I choose the right cut?")
 st.caption(f"Source: {result['source']['description']}, {result['source']['train']:,} images, "
-           f"{result['source']['accuracy']:.1%} on its test images. Target: {result['target']['description']}, "
+           f"{result['source']['accuracy']:.1%} on its test images. Target: {result['target']['description']} "
+           f"({', '.join(result['target']['classes'])}), "
            f"{result['target']['labelled']} labelled images, tested on {result['target']['test']:,}. "
            f"{ux.timing_caption(outcome, result['source']['train_seconds'])}")
 for sentence in findings(result):

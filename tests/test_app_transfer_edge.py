@@ -73,7 +73,8 @@ def test_edge_page_quantizes_prunes_and_tables_every_variant(app):
     no_exceptions(at)
     assert any("2x smaller, 97% of the accuracy" in m.value for m in at.markdown)
     table = at.dataframe[-1].value
-    assert list(table["variant"]) == ["vgg w8, fp32", "vgg w8, int8 (x86)", "vgg w8, pruned 50% (global)"]
+    names = list(table["variant"])  # the int8 row names the engine, which depends on the CPU
+    assert names[0] == "vgg w8, fp32" and names[1].startswith("vgg w8, int8 (") and names[2] == "vgg w8, pruned 50% (global)"
     curve = at.get("plotly_chart")
     # moving the sparsity keeps the curve and says which setting it belongs to; 100% is one sentence
     at.slider(key="prune.sparsity").set_value(0.7).run()

@@ -62,10 +62,11 @@ def test_the_lecture_presets_and_the_sweep_sit_on_stage_boundaries():
     assert transfer.stage_cuts(a) == [0, 1, 2, 4, 6, 8, 9, 10]
     assert transfer.lecture_presets(a) == {"train entire model": 0, "train some layers": 2,
                                            "train fewer layers": 6, "freeze almost all": 8}
-    r = network_analysis("resnet", 16, (3, 32, 32), 5)  # ResNet-14: stem, 3 stages of 4 convolutions, fc
-    assert transfer.stage_cuts(r) == [0, 1, 5, 9, 13]
-    assert transfer.lecture_presets(r)["freeze almost all"] == 13 and transfer.plan(r, 13).feature_shape == (64,)
-    assert transfer.plan(r, 9).feature_shape == (32, 16, 16)  # after layer2: what layer3.0 receives
+    r = network_analysis("resnet", 16, (3, 32, 32), 5)  # ResNet-8: stem, 3 stages of 2 convolutions, fc
+    assert transfer.stage_cuts(r) == [0, 1, 3, 5, 7]
+    assert transfer.lecture_presets(r) == {"train entire model": 0, "train some layers": 3,
+                                           "train fewer layers": 5, "freeze almost all": 7}
+    assert transfer.plan(r, 7).feature_shape == (64,) and transfer.plan(r, 5).feature_shape == (32, 16, 16)
 
 
 @pytest.mark.parametrize("k", [11, 40])

@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.experiments import Experiment
+from explorer.reference import LECTURE_EDGE
 
 BLUE, ORANGE, GREY, GREEN = "#1c7ed6", "#e8590c", "#868e96", "#2f9e44"
 PERCENT = dict(tickformat=".0%", range=[0, 1.03])
@@ -58,8 +59,9 @@ def pruning_curve(result: dict):
     sizes = [b / result["dense_bytes"] for b in result["compressed_bytes"]]
     fig.add_scatter(x=result["sparsity"], y=sizes, mode="lines", name="size stored sparsely (share of dense)",
                     line=dict(color=GREY, dash="dash"))
-    fig.add_hline(y=0.97, line=dict(color=ORANGE, dash="dot"), annotation_text="the lecture's 97%")
-    fig.add_hline(y=0.5, line=dict(color=ORANGE, dash="dot"), annotation_text="2x smaller",
+    retained, ratio = LECTURE_EDGE["pruning_accuracy_retained"], LECTURE_EDGE["pruning_size_ratio"]
+    fig.add_hline(y=retained, line=dict(color=ORANGE, dash="dot"), annotation_text=f"the lecture's {retained:.0%}")
+    fig.add_hline(y=1 / ratio, line=dict(color=ORANGE, dash="dot"), annotation_text=f"{ratio:g}x smaller",
                   annotation_position="bottom right")
     fig.update_layout(title="Accuracy retained (share of the unpruned network's) and size against sparsity",
                       height=400, xaxis=dict(title="sparsity (share of weights set to zero)", tickformat=".0%"),

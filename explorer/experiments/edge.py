@@ -8,13 +8,13 @@ multiply-adds, accuracy, latency) for the edge page's table of everything made i
 from __future__ import annotations
 
 import copy
-import time
 
 import torch
 
 from .. import data as datasets
 from .. import edge, transfer
 from ..errors import KnobError
+from ..reference import LECTURE_EDGE
 from ..registry import Knob
 from ..training import ProgressFn, as_part, device, evaluate, seed_everything, train
 from .base import Experiment, register
@@ -52,9 +52,9 @@ def base_network(settings: dict, data: datasets.Dataset, progress: ProgressFn | 
 
 
 def variant(name: str, model, size_bytes: int, mult_adds: int, accuracy: float, latency_ms: float,
-            note: str = "") -> dict:
+            note: str = "", params: int | None = None) -> dict:
     """One row of the session's table of variants."""
-    return {"variant": name, "params": edge.param_count(model), "size_bytes": size_bytes,
+    return {"variant": name, "params": edge.param_count(model) if params is None else params, "size_bytes": size_bytes,
             "size_mb": size_bytes / edge.MB, "mult_adds": int(mult_adds), "accuracy": accuracy,
             "latency_ms": latency_ms, "note": note}
 
@@ -101,8 +101,8 @@ def findings_quantize(r: dict) -> list[str]:
     faster = r["speedup"]
     return [
         f"int8 weights make the model {r['size_ratio']:.2f}x smaller on disk ({r['fp32_size_bytes']:,} → "
-        f"{r['int8_size_bytes']:,} bytes; the lecture: \"x4\"): each weight takes one byte instead of four, plus a "
-        f"scale and zero point per channel and the layer names.",
+        f"{r['int8_size_bytes']:,} bytes; the lecture: x{LECTURE_EDGE['quantization_size_ratio']:g}): each weight "
+        f"takes one byte instead of four, plus a scale and zero point per channel and the layer names.",
         f"Test accuracy {r['fp32_accuracy']:.1%} → {r['int8_accuracy']:.1%} "
         f"({(r['int8_accuracy'] - r['fp32_accuracy']) * 100:+.1f} points) after calibrating on "
         f"{r['calibration_images']} training images.",
@@ -142,7 +142,7 @@ register(Experiment(
 
 # -- pruning ------------------------------------------------------------------------------------------
 SPARSITY_CURVE = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
-LECTURE_PRUNING = (2.0, 0.97)  # "reduced up to 2x in size while retaining 97% of the original accuracy"
+LECTURE_PRUNING = (LECTURE_EDGE["pruning_size_ratio"], LECTURE_EDGE["pruning_accuracy_retained"])
 FINE_TUNE_LR = 0.01  # a tenth of the base training's peak: the surviving weights are already trained
 
 
@@ -200,13 +200,15 @@ def run_prune(settings: dict, progress: ProgressFn | None = None, data_dir: str 
         "base_accuracy": base_accuracy, "dense_bytes": dense_bytes, "finetune_steps": steps, **curve,
         "retained": [a / base_accuracy for a in curve["accuracy"]],
         "finetuned_retained": [a / base_accuracy for a in curve["finetuned_accuracy"]],
-        "chosen": {"sparsity": settings["sparsity"], "accuracy": chosen["accuracy"], "finetuned_accuracy": chosen["tuned"],
+        "chosen": {"sparsity": settings["sparsity"], "accuracy": chosen["accuracy"],
+                   "finetuned_accuracy": chosen["tuned"],
                    "compressed_bytes": chosen["bytes"], "layer_sparsity": chosen["layers"],
                    "latency_ms": latency["pruned"], "fp32_latency_ms": latency["fp32"]},
         "variants": [variant(fp32_name(settings), fp32, dense_bytes, macs, base_accuracy, latency["fp32"]),
                      variant(label + (f" + {steps}-step fine-tune" if steps else ""), chosen["model"], chosen["bytes"],
-                             macs, chosen["tuned"], latency["pruned"],
-                             "size: bit mask + non-zero weights; dense kernels still multiply the zeros")],
+                             macs, chosen["tuned"], latency["pruned"], "parameters: the non-zero ones; size: bit "
+                             "mask + non-zero weights; dense kernels still multiply the zeros",
+                             params=int(sum((p != 0).sum() for p in chosen["model"].parameters())))],
     }
 
 
@@ -225,11 +227,16 @@ def findings_prune(r: dict) -> list[str]:
     check = lecture_check(r)
     sentences = []
     if check["found"]:
-        verdict = "holds" if check["holds"] else "does not hold"
+        if check["retained"] >= LECTURE_PRUNING[1]:
+            verdict = "holds here, even without fine-tuning"
+        elif r["finetune_steps"] and check["finetuned_retained"] >= LECTURE_PRUNING[1]:
+            verdict = "holds here only with the fine-tune"
+        else:
+            verdict = "does not hold here"
         tuned = f", {check['finetuned_retained']:.1%} after the {r['finetune_steps']}-step fine-tune" \
             if r["finetune_steps"] else ""
         sentences.append(
-            f"The lecture's \"2x smaller, 97% of the accuracy\" {verdict} here: at {check['sparsity']:.0%} sparsity "
+            f"The lecture's \"2x smaller, 97% of the accuracy\" {verdict}: at {check['sparsity']:.0%} sparsity "
             f"the network stored sparsely is {check['ratio']:.2f}x smaller and keeps {check['retained']:.1%} of its "
             f"accuracy{tuned}.")
     else:
@@ -361,8 +368,8 @@ def run_truncate(settings: dict, progress: ProgressFn | None = None, data_dir: s
         "base": base_summary(settings, data, model, info, from_cache), "full_accuracy": full_accuracy,
         "full_params": edge.param_count(full), "full_mult_adds": analysis.totals.mult_adds,
         "full_latency_ms": latency["full"], "cuts": rows, "keep": keep,
-        "variants": [variant(fp32_name(settings), full, edge.model_bytes(full), analysis.totals.mult_adds, full_accuracy,
-                             latency["full"]),
+        "variants": [variant(fp32_name(settings), full, edge.model_bytes(full), analysis.totals.mult_adds,
+                             full_accuracy, latency["full"]),
                      variant(f"{settings['family']} w{settings['width']}, truncated after {chosen['after']}",
                              models[keep], chosen["size_bytes"], chosen["mult_adds"], chosen["accuracy"],
                              chosen["latency_ms"], "new head: global average pooling + one linear layer")],
@@ -419,7 +426,8 @@ def train_student(settings: dict, data: datasets.Dataset, teacher, progress, sta
     """The small network trained from labels alone (teacher None) or from the teacher's soft targets."""
     student = build_network(settings["family"], settings["student_width"], data.input_shape, data.num_classes,
                             settings["seed"] + 1).to(device())  # both students start from the same weights
-    loss = None if teacher is None else edge.distillation_loss(teacher, settings["temperature"], settings["soft_weight"])
+    loss = None if teacher is None else \
+        edge.distillation_loss(teacher, settings["temperature"], settings["soft_weight"])
     seed_everything(settings["seed"])
     train(student, data.train_x, data.train_y, epochs=settings["student_epochs"], lr=STUDENT_LR, seed=settings["seed"],
           stage=stage, progress=progress, loss_fn=loss)
@@ -470,7 +478,8 @@ def findings_distill(r: dict) -> list[str]:
 
 
 def report_distill(r: dict) -> str:
-    lines = [f"{r['base']['network']} on {r['base']['dataset']}.", f"{'':22}{'params':>10}{'bytes':>12}{'accuracy':>10}"]
+    lines = [f"{r['base']['network']} on {r['base']['dataset']}.",
+             f"{'':22}{'params':>10}{'bytes':>12}{'accuracy':>10}"]
     for name, title in (("teacher", "teacher"), ("labels", "student, labels"), ("distilled", "student, distilled")):
         lines.append(f"{title:22}{r[name]['params']:>10,}{r[name]['size_bytes']:>12,}{r[name]['accuracy']:>10.1%}")
     return "\n".join(lines + [""] + findings_distill(r))

@@ -237,7 +237,8 @@ def report(result: dict) -> str:
              f"target {result['target_description']}, {result['target']['labelled']} labelled examples.",
              f"{'cut':<36}{'frozen':>10}{'trainable':>11}{'accuracy':>10}"]
     for r in result["cuts"]:
-        lines.append(f"{r['label'][:35]:<36}{r['frozen_params']:>10,}{r['trainable_params']:>11,}{r['accuracy']:>10.1%}")
+        lines.append(f"{r['label'][:35]:<36}{r['frozen_params']:>10,}{r['trainable_params']:>11,}"
+                     f"{r['accuracy']:>10.1%}")
     lines.append(f"{'from scratch':<36}{0:>10,}{result['params']:>11,}{result['scratch_accuracy']:>10.1%}")
     return "\n".join(lines + [""] + findings(result))
 
