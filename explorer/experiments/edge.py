@@ -136,7 +136,7 @@ register(Experiment(
         REPEATS_KNOB,
     ),
     run=run_quantize, report=report_quantize, validate=lambda settings: edge.check_backend(settings["backend"]),
-    paper="The lecture: \"Reducing a model encoded in 32-bit into 8-bit cut model size x4\"",
+    paper="the lecture: \"Reducing a model encoded in 32-bit into 8-bit cut model size x4\"",
 ))
 
 
@@ -176,7 +176,7 @@ def run_prune(settings: dict, progress: ProgressFn | None = None, data_dir: str 
         accuracy = evaluate(pruned, data.test_x, data.test_y)
         if steps:
             fine_tune_pruned(pruned, data, steps, settings["seed"], as_part(progress, i, parts),
-                             f"fine-tuning at {s:.0%} sparsity")
+                             f"network pruned to {s:.0%} sparsity")
             tuned = evaluate(pruned, data.test_x, data.test_y)
         else:
             tuned = accuracy
@@ -284,7 +284,7 @@ register(Experiment(
         REPEATS_KNOB,
     ),
     run=run_prune, report=report_prune, validate=validate_prune,
-    paper="The lecture: \"reduced up to 2x in size while retaining 97% of the original accuracy\"",
+    paper="the lecture: \"reduced up to 2x in size while retaining 97% of the original accuracy\"",
 ))
 
 
@@ -411,7 +411,7 @@ register(Experiment(
         REPEATS_KNOB,
     ),
     run=run_truncate, report=report_truncate, validate=validate_truncate,
-    paper="The lecture: \"Pruning & Truncation: a subnetwork can achieve accuracy levels similar to large networks\"",
+    paper="the lecture: \"Pruning & Truncation: a subnetwork can achieve accuracy levels similar to large networks\"",
 ))
 
 

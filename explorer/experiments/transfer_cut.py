@@ -152,13 +152,13 @@ def run(settings: dict, progress: ProgressFn | None = None, data_dir: str | None
     for k in cuts:
         cut = transfer.plan(analysis, k)
         accuracy = fine_tune(settings, state, k, x, y, target, as_part(progress, next(part), parts),
-                             f"fine-tuning, {cut_label(analysis, k)}")
+                             f"network, {cut_label(analysis, k)}")
         rows.append({"cut": k, "after": cut.after, "label": cut_label(analysis, k),
                      "preset": transfer.preset_of(analysis, k), "frozen_params": cut.frozen_params,
                      "trainable_params": cut.trainable_params, "head_params": cut.head_params,
                      "feature_shape": list(cut.feature_shape), "accuracy": accuracy})
     scratch = fine_tune(settings, None, None, x, y, target, as_part(progress, next(part), parts),
-                        "training from scratch")
+                        "network from scratch")
     best = max(rows, key=lambda r: (r["accuracy"], r["cut"]))  # ties: freeze more (cheaper to train)
     chosen = settings["cut"] if settings["cut"] is not None else best["cut"]
 
@@ -169,10 +169,10 @@ def run(settings: dict, progress: ProgressFn | None = None, data_dir: str | None
             by_count["scratch"].append(scratch)
             continue
         xn, yn = few_shot(target, n, settings["seed"])
-        by_count["transfer"].append(fine_tune(settings, state, chosen, xn, yn, target,
-                                              as_part(progress, next(part), parts), f"{n} examples per class, cut"))
-        by_count["scratch"].append(fine_tune(settings, None, None, xn, yn, target,
-                                             as_part(progress, next(part), parts), f"{n} examples per class, scratch"))
+        for key, cut, stage in (("transfer", chosen, f"network at cut {chosen}"),
+                                ("scratch", None, "network from scratch")):
+            by_count[key].append(fine_tune(settings, state if cut is not None else None, cut, xn, yn, target,
+                                           as_part(progress, next(part), parts), f"{stage}, {n} examples per class"))
     notation, title, what = SCENARIOS[settings["scenario"]]
     return {
         "scenario": settings["scenario"], "notation": notation, "scenario_title": title, "target_description": what,
@@ -224,10 +224,12 @@ def findings(result: dict) -> list[str]:
     gaps = [t - s for t, s in zip(counts["transfer"], counts["scratch"])]
     if counts["examples"]:
         fewest, most = 0, len(gaps) - 1
+        at = next(r for r in rows if r["cut"] == counts["cut"])
         sentences.append(
-            f"With {counts['examples'][fewest]} example{'s' if counts['examples'][fewest] != 1 else ''} per class "
-            f"transfer leads scratch by {gaps[fewest] * 100:+.1f} points; with {counts['examples'][most]} by "
-            f"{gaps[most] * 100:+.1f} points (median over the sweep {statistics.median(gaps) * 100:+.1f}).")
+            f"At cut {at['cut']} ({at['label']}), with {counts['examples'][fewest]} example"
+            f"{'s' if counts['examples'][fewest] != 1 else ''} per class transfer leads scratch by "
+            f"{gaps[fewest] * 100:+.1f} points; with {counts['examples'][most]}, by {gaps[most] * 100:+.1f} points "
+            f"(median over the sweep {statistics.median(gaps) * 100:+.1f}).")
     return sentences
 
 
@@ -252,5 +254,5 @@ EXPERIMENT = register(Experiment(
     run=run,
     report=report,
     validate=validate,
-    paper="The lecture's \"How should I choose the right cut?\" and its transfer-learning taxonomy",
+    paper="the lecture's \"How should I choose the right cut?\" and its transfer-learning taxonomy",
 ))
