@@ -28,7 +28,8 @@ def accuracy_against_cuts(result: dict, shown_cut: int | None):
     fig.add_hline(y=result["target"]["chance"], line=dict(color=GREY, dash="dot"), annotation_text="chance")
     per_class = result["target"]["labelled"] // len(result["target"]["classes"])
     fig.update_layout(title=f"Target accuracy against the cut ({per_class} labelled examples per class; orange: "
-                            "the cut drawn above)", height=420, yaxis=dict(title="target test accuracy", **PERCENT),
+                            "the cut drawn above)", height=420,
+                      yaxis=dict(title="target test accuracy", tickformat=".0%", range=[0, 1.12]),  # room for labels
                       xaxis=dict(title="cut: weight layers frozen", tickangle=-25), margin=dict(t=50, b=10))
     return fig
 
