@@ -27,10 +27,14 @@ PAGES = {
         st.Page("app_pages/layer_removal.py", title="Layer removal", icon=":material/layers_clear:",
                 url_path="layer-removal"),
     ],
+    "Transfer and edge": [
+        st.Page("app_pages/transfer.py", title="Transfer learning", icon=":material/swap_horiz:", url_path="transfer"),
+        st.Page("app_pages/edge.py", title="Edge computing", icon=":material/memory:", url_path="edge"),
+    ],
 }
 
 # Pages that do not read the sidebar's architecture: its knobs are folded there.
-OWN_SETTINGS = {"exercises", "layer-removal"}
+OWN_SETTINGS = {"exercises", "layer-removal", "transfer", "edge"}
 
 page = st.navigation(PAGES)
 architecture_sidebar(expanded=page.url_path not in OWN_SETTINGS)

@@ -155,3 +155,28 @@ def test_evaluate_accepts_a_model_without_parameters():
     logits = torch.tensor([[2.0, 0.0], [0.0, 3.0], [1.0, 0.0]]).view(3, 1, 1, 2)
     assert training.device_of(nn.Flatten()) == torch.device("cpu")
     assert training.evaluate(nn.Flatten(), logits, torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)
+
+
+def test_recomputed_batchnorm_statistics_are_the_data_s_and_frozen_layers_keep_theirs():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Conv2d(3, 2, 1), nn.BatchNorm2d(2))
+    for p in list(model[0].parameters()) + list(model[1].parameters()):
+        p.requires_grad = False  # the first convolution and its batch norm are frozen
+    frozen_mean = model[1].running_mean.clone()
+    x = torch.rand(50, 1, 8, 8) * 3 + 1
+    training.recompute_batchnorm(model, x, batch_size=10)  # equal batches: the average of their means is exact
+    assert torch.equal(model[1].running_mean, frozen_mean)
+    with torch.no_grad():
+        before_last = model[:4](x)
+    assert torch.allclose(model[4].running_mean, before_last.mean(dim=(0, 2, 3)), atol=1e-5)
+    assert torch.allclose(model[4].running_var, before_last.var(dim=(0, 2, 3)), rtol=0.05)  # per-batch variances
+    assert model[4].momentum == 0.1 and not model.training
+
+
+def test_evaluate_runs_a_model_without_parameters():
+    class Parity(nn.Module):  # like an int8 model: no nn.Parameter at all
+        def forward(self, x):
+            return torch.stack([x.sum((1, 2, 3)) < 0, x.sum((1, 2, 3)) >= 0], 1).float()
+
+    x = torch.randn(20, 1, 2, 2)
+    assert training.evaluate(Parity(), x, (x.sum((1, 2, 3)) >= 0).long()) == 1.0

@@ -5,6 +5,7 @@ docs/DEVELOPING.md for how to add one (the CLI's `experiment` command and the pa
 """
 from .base import Experiment, Outcome, all_experiments, cached_outcome, get_experiment, register, run_experiment
 from . import layer_removal, path_gradients  # noqa: F401,E402  (display order; add yours here)
+from . import transfer_cut, edge  # noqa: F401,E402  transfer learning and edge computing (issue 6)
 
 __all__ = ["Experiment", "Outcome", "all_experiments", "cached_outcome", "get_experiment", "register",
            "run_experiment"]

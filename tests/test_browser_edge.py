@@ -1,0 +1,82 @@
+"""The Transfer learning and Edge computing pages in Debian's Chromium: choose a cut, fine-tune, lighten a network."""
+import pytest
+
+from conftest import screenshot, wait_idle
+from explorer import training
+from explorer.experiments import get_experiment
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# The defaults (the README's screenshots): ~35 s for the transfer sweep, ~45 s for the base network and two
+# edge runs on the shared 2-core machine.
+TRANSFER = {}
+EDGE = {}
+
+
+def _forget(name: str, values: dict):
+    """The server shares this process's cache folder: forget this result so the page computes it live."""
+    for path in training._paths(f"experiments/{name}", get_experiment(name).check(values)):
+        path.unlink(missing_ok=True)
+
+
+def _to_top(locator):
+    locator.evaluate("e => e.scrollIntoView({block: 'start'})")
+    locator.page.wait_for_timeout(300)
+
+
+def _metric(pg, label):
+    return pg.locator("[data-testid=stMetric]", has_text=label).locator("[data-testid=stMetricValue]").inner_text()
+
+
+def test_choosing_a_cut_recolours_the_graph_and_fine_tuning_answers_the_lecture(page):
+    _forget("transfer-cut", {**TRANSFER, "cut": 8})  # the settings after the preset button below
+    pg = page.open("/transfer?" + "&".join(f"transfer-cut.{k}={v}" for k, v in TRANSFER.items()))
+    assert pg.locator("h1").first.inner_text() == "Transfer learning: where to cut"
+    assert _metric(pg, "Frozen parameters") == "5,184"
+    graph = pg.locator("[data-testid=stGraphVizChart] svg")
+    graph.wait_for()
+    frozen_before = graph.locator("path[fill='#ced4da'], polygon[fill='#ced4da']").count()
+    pg.get_by_role("button", name="freeze almost all (cut 8)").click()
+    wait_idle(pg, 800)
+    assert _metric(pg, "Frozen parameters") == "578,496" and _metric(pg, "Feature size at the cut") == "128"
+    assert graph.locator("path[fill='#ced4da'], polygon[fill='#ced4da']").count() > frozen_before
+
+    pg.get_by_role("button", name="Fine-tune at every cut").click()
+    pg.locator("[data-testid=stProgress]").wait_for(timeout=30_000)
+    answer = pg.locator("[data-testid=stMarkdownContainer] li", has_text="How should I choose the right cut?")
+    answer.first.wait_for(timeout=240_000)
+    wait_idle(pg)
+    assert "new labels, same domain (Y_o ≠ Y_n) with 5 labelled examples per class" in answer.first.inner_text()
+    assert pg.locator(".js-plotly-plot").count() == 2
+    _to_top(pg.locator("h3", has_text="How should I choose the right cut?"))
+    screenshot(pg, "transfer-cut")
+
+
+def test_quantizing_and_pruning_then_the_table_of_every_variant(page):
+    _forget("quantize", EDGE)
+    _forget("prune", EDGE)
+    pg = page.open("/edge?" + "&".join(f"edge.{k}={v}" for k, v in EDGE.items()))
+    assert pg.locator("h1").first.inner_text() == "Edge computing: lighter networks"
+    pg.get_by_role("button", name="Run: quantization").click()
+    size = pg.locator("[data-testid=stMetric]", has_text="Size, int8")
+    size.wait_for(timeout=240_000)
+    wait_idle(pg)
+    ratio = float(size.locator("[data-testid=stMetricDelta]").inner_text().split("x")[0].split()[-1])
+    assert ratio > 3.5
+    screenshot(pg, "edge-quantize")
+
+    pg.get_by_role("tab", name="Pruning and its curve").click()
+    pg.get_by_role("button", name="Run: pruning and its curve").click()
+    claim = pg.locator("[data-testid=stMarkdownContainer] li", has_text="2x smaller, 97% of the accuracy")
+    claim.first.wait_for(timeout=240_000)
+    wait_idle(pg)
+    assert pg.locator(".js-plotly-plot").count() >= 1
+    _to_top(pg.get_by_role("tab", name="Pruning and its curve"))
+    screenshot(pg, "edge-prune")
+
+    pg.get_by_role("tab", name="Every variant of this session").click()
+    wait_idle(pg)
+    table = pg.locator("[data-testid=stDataFrame]").last
+    table.wait_for()
+    assert table.is_visible()
+    _to_top(pg.get_by_role("tab", name="Every variant of this session"))
+    screenshot(pg, "edge-variants")
