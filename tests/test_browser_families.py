@@ -31,7 +31,7 @@ def test_googlenet_module_table_and_calculator(page):
     _open_idea(pg)
     module = pg.locator("[data-testid=stGraphVizChart]", has_text="filter concatenation").first
     module.locator("svg").wait_for()
-    assert "inception (3a)" in module.text_content()
+    expect(module).to_contain_text("inception (3a)")  # the drawing may still be in progress
     _show(pg, "The Inception module")
     screenshot(pg, "googlenet-inception-module")
     assert pg.get_by_text("Where and why our counts differ").count() == 1
@@ -61,7 +61,8 @@ def test_fractalnet_sample_button_draws_new_paths(page):
     expect(metric_value(pg, "Seed")).to_have_text("1")
     local = pg.locator("[data-testid=stGraphVizChart]", has_text="Local, p").first
     local.locator("svg").wait_for()
-    assert local.inner_html() != before
+    pg.wait_for_function("([element, before]) => element.innerHTML !== before",  # redrawn, maybe still drawing
+                         arg=[local.element_handle(), before])
     _show(pg, "Drop-path")
     screenshot(pg, "fractalnet-drop-path")
     _show(pg, "The expansion rule")

@@ -66,7 +66,7 @@ def test_mobilenet_v2_block(page):
     _idea(pg)
     svg = pg.locator("[data-testid=stGraphVizChart] svg", has_text="linear (project)")
     svg.wait_for()
-    assert "shortcut" in svg.text_content()
+    expect(svg).to_contain_text("shortcut")
     svg.scroll_into_view_if_needed()
     pg.wait_for_timeout(300)
     screenshot(pg, "idea-mobilenet-v2-block")
@@ -79,9 +79,9 @@ def test_nasnet_cells(page):
     _idea(pg)
     cells = pg.locator("[data-testid=stGraphVizChart] svg", has_text="concat")
     cells.first.wait_for()
-    assert cells.count() == 2
-    text = cells.first.text_content()
-    assert "sep 5x5" in text and "33,000 parameters" in text
+    expect(cells).to_have_count(2)
+    expect(cells.first).to_contain_text("sep 5x5")
+    expect(cells.first).to_contain_text("33,000 parameters")
     cells.first.scroll_into_view_if_needed()
     pg.wait_for_timeout(300)
     screenshot(pg, "idea-nasnet-cells")

@@ -39,14 +39,15 @@ def test_removing_a_block_redraws_the_expression_and_the_graphs(page):
     expect(metric_value(pg, "Paths, 2^N")).to_have_text("8")
     graphs = pg.locator("[data-testid=stGraphVizChart] svg")
     graphs.first.wait_for()
-    assert graphs.count() == 2 and "8 of 8 paths" in graphs.first.text_content()
+    expect(graphs).to_have_count(2)
+    expect(graphs.first).to_contain_text("8 of 8 paths")
     box = pg.locator("[data-testid=stSelectbox]", has_text="Remove block")
     box.locator("input").click()
     pg.keyboard.type("f_2")  # as a person types into the box; the list filters to one option
     with rerun(pg):
         pg.keyboard.press("Enter")
-    assert "4 of 8 paths" in pg.locator("[data-testid=stGraphVizChart] svg").first.text_content()
-    assert pg.get_by_text("Plain: 0 of 1 path").is_visible()
+    expect(graphs.first).to_contain_text("4 of 8 paths")
+    expect(pg.get_by_text("Plain: 0 of 1 path")).to_be_visible()
     _to_top(pg.locator("h2", has_text="Unravelled"))
     screenshot(pg, "paths-unravelled")
 
