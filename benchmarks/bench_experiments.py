@@ -1,6 +1,7 @@
 """Time the default layer-removal experiment: first run (training both networks) and a cached second visit.
 
     .venv/bin/python benchmarks/bench_experiments.py [--with-gradients]
+    .venv/bin/python benchmarks/bench_experiments.py --all     (every registered experiment at its defaults)
 
 It runs in a fresh temporary cache, so the first run really trains. The figures the README quotes
 come from this script; the machine's load is printed with them, since other processes slow training.
@@ -21,7 +22,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--with-gradients", action="store_true",
                         help="also time the default path-gradient measurement on the trained network")
+    parser.add_argument("--all", action="store_true",
+                        help="every registered experiment at its defaults, each in an empty cache of its own")
     args = parser.parse_args()
+    if args.all:
+        return every_experiment()
     with tempfile.TemporaryDirectory() as cache:
         os.environ["EXPLORER_CACHE_DIR"] = cache
         import torch
@@ -63,6 +68,27 @@ def main() -> int:
             print(f"path-gradient measurement on the cached network: {time.perf_counter() - start:.1f} s "
                   f"({grads.result['samples']} paths per length, {grads.result['blocks'] + 1} lengths)")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+def every_experiment() -> int:
+    """First run (an empty cache: every network it needs is trained) and the cached second visit, per experiment."""
+    from explorer.experiments import all_experiments, run_experiment
+
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(f"{'experiment':16} {'first run':>10} {'second visit':>13}")
+    for name in all_experiments():
+        with tempfile.TemporaryDirectory() as cache:
+            os.environ["EXPLORER_CACHE_DIR"] = cache
+            start = time.perf_counter()
+            run_experiment(name)
+            first = time.perf_counter() - start
+            start = time.perf_counter()
+            again = run_experiment(name)
+            second = time.perf_counter() - start
+            assert again.from_cache
+            print(f"{name:16} {first:>9.1f}s {second * 1000:>11.1f}ms")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
 
