@@ -5,7 +5,6 @@ import sys
 
 import pytest
 import torch
-from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from explorer import ShapeError, all_presets, analyze, build, configure
