@@ -1,4 +1,8 @@
-"""Assertions shared by the AppTest and browser tests."""
+"""Assertions shared by several test files (AppTest, browser and core tests)."""
+import torch
+
+from explorer import analyze, configure
+from explorer.models import build_meta
 
 
 def no_exceptions(at) -> None:
@@ -11,3 +15,27 @@ def metric(at, label: str) -> str:
         if m.label == label:
             return m.value
     raise AssertionError(f"no metric '{label}' among {[m.label for m in at.metric]}")
+
+
+def assert_fast_trace_agrees(name: str, **knobs) -> None:
+    """explorer.trace returns empty tensors for shape-preserving layers and handles padding, channel slices and
+    shared hidden states: every leaf layer's output shape, call by call, must be what a plain meta forward gives."""
+    a = analyze(name, **knobs)
+    model = build_meta(configure(name, a.input_shape, **knobs)).eval()
+    seen = {}
+
+    def record(layer):
+        def hook(module, inputs, output):  # returns None: the output is left alone
+            seen.setdefault(layer, []).append(tuple(output.shape[1:]))
+        return hook
+
+    for n, m in model.named_modules():
+        if not list(m.children()):
+            m.register_forward_hook(record(n))
+    with torch.no_grad():
+        model(torch.empty(1, *a.input_shape, device="meta"))
+    ours = {}
+    for r in a.rows:
+        if r.kind not in ("merge", "op", "reshape", "unused") or r.type == "Flatten":
+            ours.setdefault(r.name, []).append(r.output_shape)
+    assert ours == seen, name
