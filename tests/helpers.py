@@ -1,8 +1,15 @@
 """Assertions shared by several test files (AppTest, browser and core tests)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import torch
 
 from explorer import analyze, configure
 from explorer.models import build_meta
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def no_exceptions(at) -> None:
@@ -39,3 +46,17 @@ def assert_fast_trace_agrees(name: str, **knobs) -> None:
         if r.kind not in ("merge", "op", "reshape", "unused") or r.type == "Flatten":
             ours.setdefault(r.name, []).append(r.output_shape)
     assert ours == seen, name
+
+
+def set_args(settings: dict) -> list[str]:
+    """The CLI's `--set K=V` arguments for an experiment's settings."""
+    return [a for k, v in settings.items() for a in ("--set", f"{k}={v}")]
+
+
+def run_cli(*args, cache, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`python -m explorer ARGS` in a subprocess, reading and writing the disk cache in `cache`."""
+    from explorer import training
+
+    env = {**os.environ, training.CACHE_ENV: str(cache)}
+    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=timeout)
