@@ -12,11 +12,9 @@ st.title("Edge computing: lighter networks")
 st.caption("\"We need to be faster as possible in inference, not in training\" (the lecture). One network is "
            "trained on the built-in data (or your CIFAR-10 folder) and cached; each tab makes a lighter variant "
            "of it with PyTorch's own tools and measures it on this CPU.")
-network = ux.knob_widgets(lighter.shared_knobs("edge", NETWORK_KNOBS), columns=5)
-data_dir = None
-if network["dataset"] == "cifar10":
-    data_dir = st.text_input("CIFAR-10 folder (the python version)", key="edge.data_dir",
-                             placeholder="/data/cifar-10-batches-py") or None
+shared = lighter.shared_knobs("edge", NETWORK_KNOBS)
+network = ux.knob_widgets(shared, columns=5)
+data_dir = ux.cifar10_folder(shared.name, network)
 TABS = {"quantize": "Quantization", "prune": "Pruning and its curve", "truncate": "Truncation",
         "distill": "Distillation"}
 OWN = {"quantize": ("backend", "calibration", "repeats"), "prune": ("sparsity", "scope", "finetune_steps", "repeats"),
@@ -36,9 +34,7 @@ def section(name: str, tab):
             st.info("Not computed at these settings yet: press the button (the base network is trained once, then "
                     "loaded from the disk cache by every tab).")
             return None
-        changed = ux.differing(experiment, outcome, values)
-        if changed:
-            st.warning(f"Shown: the result for {', '.join(changed)}; press the button for the settings above.")
+        ux.warn_if_stale(experiment, outcome, values)
         lighter.remember_variants(outcome.result)
         base = outcome.result["base"]
         st.caption(f"{base['network']}, {base['params']:,} parameters, on {base['dataset']} ({base['train']:,} "

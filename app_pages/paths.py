@@ -99,9 +99,7 @@ values = ux.knob_widgets(experiment, columns=4, only=("depth", "epochs", "sample
 outcome = ux.outcome_for(experiment, values, "Measure (trains the ResNet first if needed)")
 if outcome is None:
     st.stop()
-changed = ux.differing(experiment, outcome, values)
-if changed:
-    st.warning(f"These measurements were made with {', '.join(changed)}; press the button for the settings above.")
+ux.warn_if_stale(experiment, outcome, values)
 r = outcome.result
 for sentence in findings(r):
     st.markdown(f"- {sentence}")
