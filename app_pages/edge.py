@@ -55,15 +55,13 @@ if result:
         m[2].metric("Latency, int8", f"{result['int8_latency_ms']:.2f} ms", delta=f"{result['speedup']:.2f}x the speed "
                     f"of fp32's {result['fp32_latency_ms']:.2f} ms", delta_color="off",
                     help="Median of repeated forward passes of one image, one CPU thread.")
-        for sentence in findings_quantize(result):
-            st.markdown(f"- {sentence}")
+        ux.bullets(findings_quantize(result))
         st.caption(f"Method: {result['method']}. Engines in this PyTorch: {', '.join(result['available_backends'])}.")
 
 result = section("prune", tabs[1])
 if result:
     with tabs[1]:
-        for sentence in findings_prune(result):
-            st.markdown(f"- {sentence}")
+        ux.bullets(findings_prune(result))
         st.plotly_chart(lighter.pruning_curve(result), key="prune.curve")
         with st.expander("Each layer's sparsity at the chosen setting"):
             shares = result["chosen"]["layer_sparsity"]
@@ -74,8 +72,7 @@ if result:
 result = section("truncate", tabs[2])
 if result:
     with tabs[2]:
-        for sentence in findings_truncate(result):
-            st.markdown(f"- {sentence}")
+        ux.bullets(findings_truncate(result))
         st.plotly_chart(lighter.truncation_chart(result), key="truncate.chart")
         st.dataframe([{"cut after": c["after"], "parameters": c["params"], "multiply-adds": c["mult_adds"],
                        "feature": "×".join(map(str, c["feature_shape"])), "accuracy": f"{c['accuracy']:.1%}",
@@ -89,8 +86,7 @@ if result:
                                          ("distilled", "Student, soft targets"))):
             col.metric(title, f"{result[key]['accuracy']:.1%}", delta=f"{result[key]['params']:,} parameters, "
                        f"{result[key]['size_bytes'] / MB:.2f} MB", delta_color="off")
-        for sentence in findings_distill(result):
-            st.markdown(f"- {sentence}")
+        ux.bullets(findings_distill(result))
 
 with tabs[4]:
     rows = lighter.variant_rows()

@@ -36,8 +36,7 @@ cols[2].metric("Residual: median drop", f"{res['median_drop']:.1%}",
                help="Median over the blocks of (full accuracy - accuracy with that block deleted).")
 cols[3].metric("Plain: median drop", f"{plain['median_drop']:.1%}")
 cols[4].metric("Chance", f"{data['chance']:.1%}", help="Always answering the most common test class.")
-for sentence in findings(result):
-    st.markdown(f"- {sentence}")
+ux.bullets(findings(result))
 
 names = [b["name"] + (" ↓" if b["downsampling"] else "") for b in blocks]
 fig = go.Figure()

@@ -101,8 +101,7 @@ if outcome is None:
     st.stop()
 ux.warn_if_stale(experiment, outcome, values)
 r = outcome.result
-for sentence in findings(r):
-    st.markdown(f"- {sentence}")
+ux.bullets(findings(r))
 band = ["#1c7ed6" if r["range"]["low"] <= k <= r["range"]["high"] else "#a5d8ff" for k in r["lengths"]]
 left, right = st.columns(2)
 fig = go.Figure(go.Scatter(x=r["lengths"], y=r["magnitude"], mode="lines+markers",

@@ -70,8 +70,7 @@ st.caption(f"Source: {result['source']['description']}, {result['source']['train
            f"({', '.join(result['target']['classes'])}), "
            f"{result['target']['labelled']} labelled images, tested on {result['target']['test']:,}. "
            f"{ux.timing_caption(outcome, result['source']['train_seconds'])}")
-for sentence in findings(result):
-    st.markdown(f"- {sentence}")
+ux.bullets(findings(result))
 st.plotly_chart(lighter.accuracy_against_cuts(result, shown), key="transfer-cut.by-cut")
 st.plotly_chart(lighter.accuracy_against_examples(result), key="transfer-cut.by-examples")
 with st.expander("Every cut"):

@@ -120,6 +120,12 @@ def differing(experiment: Experiment, outcome: Outcome, values: dict) -> list[st
             for k in experiment.knobs if outcome.settings.get(k.name) != wanted.get(k.name)]
 
 
+def bullets(sentences) -> None:
+    """An experiment's findings, one bullet each (one markdown element per sentence, as the tests read them)."""
+    for sentence in sentences:
+        st.markdown(f"- {sentence}")
+
+
 def timing_caption(outcome: Outcome, train_seconds: float | None = None) -> str:
     if outcome.from_cache:
         computed = f", computed in {train_seconds:.0f} s of training when first asked for" if train_seconds else ""
