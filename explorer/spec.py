@@ -734,7 +734,3 @@ def origins(text: str, in_channels: int = 3) -> dict:
     with torch.device("meta"):
         return build_modules(parse(text), in_channels).origin
 
-
-def count_layers(text: str) -> int:
-    return len(parse(text))
-
