@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer import analyze
 from explorer.errors import ExplorerError
-from explorer.families.vgg import CONFIGS, WEIGHT_LAYERS
+from explorer.families.vgg import CONFIGS
 from explorer.reference import VGG_TABLE_2
 from explorer.report import human
 from ui import render
@@ -21,14 +21,14 @@ def vgg_view(selection) -> None:
                   if vgg_knobs else ", VGG's default knobs (pick the VGG family in the sidebar to change them)")
                + ". Table 2 of the paper counts parameters at 224x224 with 1000 classes.")
 
-    rows = []
+    rows, here = [], {}
     try:
         for config in CONFIGS:
-            here = analyze("vgg", shape, **{**vgg_knobs, "config": config})
+            here[config] = analyze("vgg", shape, **{**vgg_knobs, "config": config})
             at_224 = analyze("vgg", (3, 224, 224), config=config)
-            rows.append({"configuration": config, "weight layers": WEIGHT_LAYERS[config],
-                         "params (this input)": here.totals.params,
-                         "mult-adds (this input)": here.totals.mult_adds,
+            rows.append({"configuration": config, "weight layers": here[config].totals.weight_layers,
+                         "params (this input)": here[config].totals.params,
+                         "mult-adds (this input)": here[config].totals.mult_adds,
                          "params at 224": at_224.totals.params, "Table 2 (millions)": VGG_TABLE_2[config],
                          "ours at 224, millions": round(at_224.totals.params / 1e6)})
     except ExplorerError as e:
@@ -50,11 +50,12 @@ def vgg_view(selection) -> None:
     st.dataframe(rows, hide_index=True, column_config={
         c: st.column_config.NumberColumn(format="localized")
         for c in ("params (this input)", "mult-adds (this input)", "params at 224")})
-    here_d = analyze("vgg", shape, **{**vgg_knobs, "config": "D"})
+    here_d = here["D"]
     fc = [r for r in here_d.rows if r.kind == "linear"]
     fc_share = sum(r.params for r in fc) / here_d.totals.params
     small, large = rows[0]["params (this input)"], rows[-1]["params (this input)"]
-    st.markdown(f"From A to E the depth grows from 11 to 19 weight layers and the parameters by "
+    st.markdown(f"From A to E the depth grows from {rows[0]['weight layers']} to {rows[-1]['weight layers']} weight "
+                f"layers and the parameters by "
                 f"{(large - small) / small:.0%} at this input. In configuration D the three fully connected layers "
                 f"hold **{fc_share:.0%}** of the parameters, the first one alone "
                 f"{fc[0].params / here_d.totals.params:.0%} (its input is the last pool's "

@@ -82,10 +82,10 @@ with tab_table:
     row = render.table(analysis, key="builder")
     render.derivation(row)
 with tab_compare:
-    presets = sorted(p for p in all_presets() if p not in family.presets)
+    catalogue = all_presets()  # a copy of the registry's dict: taken once, not once per option shown
+    presets = sorted(p for p in catalogue if p not in family.presets)
     labs.remember("builder.compare", selection.preset if selection.preset in presets else "vgg16")
-    other_name = st.selectbox("Preset", presets, key="builder.compare",
-                              format_func=lambda n: all_presets()[n].title)
+    other_name = st.selectbox("Preset", presets, key="builder.compare", format_func=lambda n: catalogue[n].title)
     labs.keep("builder.compare")
     try:
         other = analyze(other_name, selection.input_shape)

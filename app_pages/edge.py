@@ -12,11 +12,9 @@ st.title("Edge computing: lighter networks")
 st.caption("\"We need to be faster as possible in inference, not in training\" (the lecture). One network is "
            "trained on the built-in data (or your CIFAR-10 folder) and cached; each tab makes a lighter variant "
            "of it with PyTorch's own tools and measures it on this CPU.")
-network = ux.knob_widgets(lighter.shared_knobs("edge", NETWORK_KNOBS), columns=5)
-data_dir = None
-if network["dataset"] == "cifar10":
-    data_dir = st.text_input("CIFAR-10 folder (the python version)", key="edge.data_dir",
-                             placeholder="/data/cifar-10-batches-py") or None
+shared = lighter.shared_knobs("edge", NETWORK_KNOBS)
+network = ux.knob_widgets(shared, columns=5)
+data_dir = ux.cifar10_folder(shared.name, network)
 TABS = {"quantize": "Quantization", "prune": "Pruning and its curve", "truncate": "Truncation",
         "distill": "Distillation"}
 OWN = {"quantize": ("backend", "calibration", "repeats"), "prune": ("sparsity", "scope", "finetune_steps", "repeats"),
@@ -36,9 +34,7 @@ def section(name: str, tab):
             st.info("Not computed at these settings yet: press the button (the base network is trained once, then "
                     "loaded from the disk cache by every tab).")
             return None
-        changed = ux.differing(experiment, outcome, values)
-        if changed:
-            st.warning(f"Shown: the result for {', '.join(changed)}; press the button for the settings above.")
+        ux.warn_if_stale(experiment, outcome, values)
         lighter.remember_variants(outcome.result)
         base = outcome.result["base"]
         st.caption(f"{base['network']}, {base['params']:,} parameters, on {base['dataset']} ({base['train']:,} "
@@ -59,15 +55,13 @@ if result:
         m[2].metric("Latency, int8", f"{result['int8_latency_ms']:.2f} ms", delta=f"{result['speedup']:.2f}x the speed "
                     f"of fp32's {result['fp32_latency_ms']:.2f} ms", delta_color="off",
                     help="Median of repeated forward passes of one image, one CPU thread.")
-        for sentence in findings_quantize(result):
-            st.markdown(f"- {sentence}")
+        ux.bullets(findings_quantize(result))
         st.caption(f"Method: {result['method']}. Engines in this PyTorch: {', '.join(result['available_backends'])}.")
 
 result = section("prune", tabs[1])
 if result:
     with tabs[1]:
-        for sentence in findings_prune(result):
-            st.markdown(f"- {sentence}")
+        ux.bullets(findings_prune(result))
         st.plotly_chart(lighter.pruning_curve(result), key="prune.curve")
         with st.expander("Each layer's sparsity at the chosen setting"):
             shares = result["chosen"]["layer_sparsity"]
@@ -78,8 +72,7 @@ if result:
 result = section("truncate", tabs[2])
 if result:
     with tabs[2]:
-        for sentence in findings_truncate(result):
-            st.markdown(f"- {sentence}")
+        ux.bullets(findings_truncate(result))
         st.plotly_chart(lighter.truncation_chart(result), key="truncate.chart")
         st.dataframe([{"cut after": c["after"], "parameters": c["params"], "multiply-adds": c["mult_adds"],
                        "feature": "×".join(map(str, c["feature_shape"])), "accuracy": f"{c['accuracy']:.1%}",
@@ -93,8 +86,7 @@ if result:
                                          ("distilled", "Student, soft targets"))):
             col.metric(title, f"{result[key]['accuracy']:.1%}", delta=f"{result[key]['params']:,} parameters, "
                        f"{result[key]['size_bytes'] / MB:.2f} MB", delta_color="off")
-        for sentence in findings_distill(result):
-            st.markdown(f"- {sentence}")
+        ux.bullets(findings_distill(result))
 
 with tabs[4]:
     rows = lighter.variant_rows()

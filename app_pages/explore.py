@@ -2,6 +2,7 @@
 import streamlit as st
 
 from explorer import get_family
+from explorer.errors import ExplorerError
 from ui import labs, render
 from ui.sidebar import current_selection
 from ui.views import views
@@ -30,6 +31,9 @@ with tab_table:
     render.derivation(row)
 if idea:
     with tabs[2]:
-        idea(selection, analysis)
+        try:
+            idea(selection, analysis)
+        except ExplorerError as e:  # a view's own widgets (calculators, sliders) can ask for an impossible layer
+            render.show_error(e)
 with tabs[-1]:
     labs.export_section(selection.name, selection.input_shape, selection.knobs, key="explore.code")

@@ -38,7 +38,7 @@ with tab_layer:
     try:
         setup = lab.LayerSetup.checked(kind=kind, height=height, width=width, channels=channels, kernels=kernels,
                                        field=field, stride=stride, padding_mode=mode, padding=padding)
-        result = lab.compute(setup)
+        result = labs.layer_result(setup)
     except ExplorerError as e:
         render.show_error(e)
         st.stop()

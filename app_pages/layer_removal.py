@@ -16,19 +16,13 @@ st.markdown("A residual network sums 2^N paths; deleting block i leaves the 2^(N
             "The same stack is trained twice, with and without the skips, on the same data and initial weights.")
 
 values = ux.knob_widgets(experiment)
-data_dir = None
-if values["dataset"] == "cifar10":
-    data_dir = st.text_input("CIFAR-10 folder (the python version: data_batch_1..5, test_batch, batches.meta)",
-                             key="layer-removal.data_dir", placeholder="/data/cifar-10-batches-py") or None
+data_dir = ux.cifar10_folder(experiment.name, values)
 outcome = ux.outcome_for(experiment, values, "Train both networks", data_dir)
 if outcome is None:
     st.info("Nothing has been trained at these settings yet. Press the button to train both networks and delete "
             "their blocks; the result is kept on disk, so the next visit, yours or anyone's, shows it at once.")
     st.stop()
-changed = ux.differing(experiment, outcome, values)
-if changed:
-    st.warning(f"The figures below were computed with {', '.join(changed)}; press the button to train at "
-               "the settings above.")
+ux.warn_if_stale(experiment, outcome, values)
 
 result = outcome.result
 res, plain, blocks = result["residual"], result["plain"], result["blocks"]
@@ -42,8 +36,7 @@ cols[2].metric("Residual: median drop", f"{res['median_drop']:.1%}",
                help="Median over the blocks of (full accuracy - accuracy with that block deleted).")
 cols[3].metric("Plain: median drop", f"{plain['median_drop']:.1%}")
 cols[4].metric("Chance", f"{data['chance']:.1%}", help="Always answering the most common test class.")
-for sentence in findings(result):
-    st.markdown(f"- {sentence}")
+ux.bullets(findings(result))
 
 names = [b["name"] + (" ↓" if b["downsampling"] else "") for b in blocks]
 fig = go.Figure()

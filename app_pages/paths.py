@@ -17,8 +17,8 @@ sidebar_blocks = paths.residual_blocks(selection.family, selection.knobs)
 if sidebar_blocks:  # the sidebar's ResNet, e.g. ResNet-50: 3 + 4 + 6 + 3 = 16 blocks
     PRESETS = {**PRESETS, f"sidebar: {selection.title.split(' (')[0]}": sidebar_blocks}
 if "paths.blocks" not in st.session_state:  # a link may name N: ?paths.blocks=54
-    url = st.query_params.get("paths.blocks", "3")
-    st.session_state["paths.blocks"] = int(url) if url.isdigit() and 1 <= int(url) <= paths.MAX_PAGE_BLOCKS else 3
+    url, lecture = st.query_params.get("paths.blocks", ""), PRESETS["the lecture's"]
+    st.session_state["paths.blocks"] = int(url) if url.isdigit() and 1 <= int(url) <= paths.MAX_PAGE_BLOCKS else lecture
 st.title("Unravelled residual paths")
 st.caption("y_i = f_i(y_{i-1}) + y_{i-1}: each block is entered or skipped, so N blocks make 2^N paths from input "
            "to output (Veit, Wilber & Belongie 2016).")
@@ -57,10 +57,11 @@ resnet110 = paths.summary(v["resnet110_blocks"])
 st.caption(f"Published, {v['source']}: ResNet-110 has {v['resnet110_blocks']} blocks, about "
            f"{paths.scientific(v['resnet110_paths'], 2)} paths, mean length {v['resnet110_mean']}, standard deviation "
            f"about {v['resnet110_std']}; paths of length {v['effective_low']}-{v['effective_high']} are "
-           f"{v['effective_path_share']:.2%} of them. Computed here for N = 54: {paths.scientific(resnet110['paths'])} "
+           f"{v['effective_path_share']:.2%} of them. Computed here for N = {v['resnet110_blocks']}: "
+           f"{paths.scientific(resnet110['paths'])} "
            f"paths, mean {resnet110['mean']:g}, standard deviation {resnet110['std']:.2f}, lengths "
            f"{v['effective_low']}-{v['effective_high']} "
-           f"{float(paths.share_between(54, v['effective_low'], v['effective_high'])):.2%}.")
+           f"{float(paths.share_between(v['resnet110_blocks'], v['effective_low'], v['effective_high'])):.2%}.")
 
 st.header("Unravelled")
 if n > paths.MAX_GRAPH_BLOCKS:
@@ -99,12 +100,9 @@ values = ux.knob_widgets(experiment, columns=4, only=("depth", "epochs", "sample
 outcome = ux.outcome_for(experiment, values, "Measure (trains the ResNet first if needed)")
 if outcome is None:
     st.stop()
-changed = ux.differing(experiment, outcome, values)
-if changed:
-    st.warning(f"These measurements were made with {', '.join(changed)}; press the button for the settings above.")
+ux.warn_if_stale(experiment, outcome, values)
 r = outcome.result
-for sentence in findings(r):
-    st.markdown(f"- {sentence}")
+ux.bullets(findings(r))
 band = ["#1c7ed6" if r["range"]["low"] <= k <= r["range"]["high"] else "#a5d8ff" for k in r["lengths"]]
 left, right = st.columns(2)
 fig = go.Figure(go.Scatter(x=r["lengths"], y=r["magnitude"], mode="lines+markers",

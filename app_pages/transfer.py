@@ -19,10 +19,7 @@ st.markdown(f"**{notation}**, {title}: the source task is five classes of the so
             f"is {target}.")
 with st.expander("Source data and seed"):
     values |= ux.knob_widgets(experiment, only=("dataset", "seed"))
-    data_dir = None
-    if values["dataset"] == "cifar10":
-        data_dir = st.text_input("CIFAR-10 folder (the python version)", key="transfer-cut.data_dir",
-                                 placeholder="/data/cifar-10-batches-py") or None
+    data_dir = ux.cifar10_folder(experiment.name, values)
 
 analysis = analysis_for(values)  # the family and width only: other bad knobs are said below, results kept
 presets = transfer.lecture_presets(analysis)
@@ -65,10 +62,7 @@ if outcome is None:
     st.info("Nothing has been fine-tuned at these settings yet. Press the button: the source network is trained "
             "(or loaded from the disk cache), then fine-tuned at every stage boundary and trained from scratch.")
     st.stop()
-changed = ux.differing(experiment, outcome, values)
-if changed:
-    st.warning(f"The figures below were computed with {', '.join(changed)}; press the button to fine-tune at the "
-               "settings above.")
+ux.warn_if_stale(experiment, outcome, values)
 result = outcome.result
 st.subheader("How should I choose the right cut?")
 st.caption(f"Source: {result['source']['description']}, {result['source']['train']:,} images, "
@@ -76,8 +70,7 @@ st.caption(f"Source: {result['source']['description']}, {result['source']['train
            f"({', '.join(result['target']['classes'])}), "
            f"{result['target']['labelled']} labelled images, tested on {result['target']['test']:,}. "
            f"{ux.timing_caption(outcome, result['source']['train_seconds'])}")
-for sentence in findings(result):
-    st.markdown(f"- {sentence}")
+ux.bullets(findings(result))
 st.plotly_chart(lighter.accuracy_against_cuts(result, shown), key="transfer-cut.by-cut")
 st.plotly_chart(lighter.accuracy_against_examples(result), key="transfer-cut.by-examples")
 with st.expander("Every cut"):

@@ -318,30 +318,27 @@ class _Parser:
         if head.text.lower() == "conv":
             self.fail("the receptive field size right after 'conv', as in conv3-64", self.tok)
         field = self.whole(head.text[4:], head, "receptive field", 1, MAX_WINDOW, column=head.column + 4)
-        if not self.is_op("-"):
-            self.fail(f"'-' and a number of kernels, as in conv{field}-64", after=head.text)
-        self.take()
-        number = self.tok
-        if number.kind != "number":
-            self.fail("a number of kernels", after=f"{head.text}-")
-        self.take()
-        kernels = self.whole(number.text, number, "number of kernels", 1, MAX_KERNELS)
+        number, kernels = self.dash_count(head, "number of kernels", f"conv{field}-64", MAX_KERNELS)
         # VGG paper, Section 2.1: stride 1, padding that preserves the resolution, ReLU after every conv
         return Layer("conv", head.line, head.column, f"{head.text}-{number.text}", "paper", filters=kernels,
                      kernel=(field, field), stride=(1, 1), padding="same", activation="relu")
 
     def paper_fc(self) -> Layer:
         head = self.take()
+        number, units = self.dash_count(head, "number of units", "FC-4096", MAX_UNITS)
+        return Layer("dense", head.line, head.column, f"{head.text}-{number.text}", "paper", filters=units,
+                     activation="relu")  # the last weight layer loses its ReLU in _check (Section 2.1)
+
+    def dash_count(self, head, what: str, example: str, limit: int):
+        """The '-64' after conv3 or FC: (the number's token, its value from 1 to limit)."""
         if not self.is_op("-"):
-            self.fail("'-' and a number of units, as in FC-4096", after=head.text)
+            self.fail(f"'-' and a {what}, as in {example}", after=head.text)
         self.take()
         number = self.tok
         if number.kind != "number":
-            self.fail("a number of units", after=f"{head.text}-")
+            self.fail(f"a {what}", after=f"{head.text}-")
         self.take()
-        units = self.whole(number.text, number, "number of units", 1, MAX_UNITS)
-        return Layer("dense", head.line, head.column, f"{head.text}-{number.text}", "paper", filters=units,
-                     activation="relu")  # the last weight layer loses its ReLU in _check (Section 2.1)
+        return number, self.whole(number.text, number, what, 1, limit)
 
     def whole(self, text, token, what, low, high, column=None) -> int:
         column = column or token.column
@@ -736,8 +733,4 @@ def origins(text: str, in_channels: int = 3) -> dict:
 
     with torch.device("meta"):
         return build_modules(parse(text), in_channels).origin
-
-
-def count_layers(text: str) -> int:
-    return len(parse(text))
 

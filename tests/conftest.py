@@ -37,6 +37,18 @@ def app():
     return start
 
 
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    """The disk cache of the tests that train (layer removal, transfer, edge): one folder for the whole session,
+    so a network one module trained is loaded by the next, and by the CLI the tests start."""
+    from explorer import training
+
+    folder = tmp_path_factory.getbasetemp() / "explorer-cache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(training.CACHE_ENV, str(folder))
+        yield folder
+
+
 # -- the real browser -------------------------------------------------------------------------
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]

@@ -1,4 +1,15 @@
-"""Assertions shared by the AppTest and browser tests."""
+"""Assertions shared by several test files (AppTest, browser and core tests)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from explorer import analyze, configure
+from explorer.models import build_meta
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def no_exceptions(at) -> None:
@@ -11,3 +22,41 @@ def metric(at, label: str) -> str:
         if m.label == label:
             return m.value
     raise AssertionError(f"no metric '{label}' among {[m.label for m in at.metric]}")
+
+
+def assert_fast_trace_agrees(name: str, **knobs) -> None:
+    """explorer.trace returns empty tensors for shape-preserving layers and handles padding, channel slices and
+    shared hidden states: every leaf layer's output shape, call by call, must be what a plain meta forward gives."""
+    a = analyze(name, **knobs)
+    model = build_meta(configure(name, a.input_shape, **knobs)).eval()
+    seen = {}
+
+    def record(layer):
+        def hook(module, inputs, output):  # returns None: the output is left alone
+            seen.setdefault(layer, []).append(tuple(output.shape[1:]))
+        return hook
+
+    for n, m in model.named_modules():
+        if not list(m.children()):
+            m.register_forward_hook(record(n))
+    with torch.no_grad():
+        model(torch.empty(1, *a.input_shape, device="meta"))
+    ours = {}
+    for r in a.rows:
+        if r.kind not in ("merge", "op", "reshape", "unused") or r.type == "Flatten":
+            ours.setdefault(r.name, []).append(r.output_shape)
+    assert ours == seen, name
+
+
+def set_args(settings: dict) -> list[str]:
+    """The CLI's `--set K=V` arguments for an experiment's settings."""
+    return [a for k, v in settings.items() for a in ("--set", f"{k}={v}")]
+
+
+def run_cli(*args, cache, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`python -m explorer ARGS` in a subprocess, reading and writing the disk cache in `cache`."""
+    from explorer import training
+
+    env = {**os.environ, training.CACHE_ENV: str(cache)}
+    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=timeout)

@@ -5,12 +5,12 @@ import sys
 
 import pytest
 import torch
-from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from explorer import ShapeError, all_presets, analyze, build, configure
 from explorer.models import build_meta
 from explorer.reference import LECTURE_EXERCISE, PUBLISHED, VGG_TABLE_2
+from helpers import assert_fast_trace_agrees
 
 PRESETS = sorted(all_presets())
 
@@ -167,22 +167,4 @@ def test_analysing_vgg16_at_224_allocates_no_weights():
 def test_the_fast_trace_agrees_with_a_plain_meta_forward():
     """explorer.trace returns empty tensors for shape-preserving layers; a plain forward must agree."""
     for name in ["resnet56", "densenet_bc100_k12", "vgg16_bn", "resnet50", "densenet121"]:
-        a = analyze(name)
-        model = build_meta(configure(name, a.input_shape)).eval()
-        seen = {}
-
-        def record(name):
-            def hook(module, inputs, output):
-                seen.setdefault(name, []).append(tuple(output.shape[1:]))
-            return hook
-
-        for n, m in model.named_modules():
-            if not list(m.children()):
-                m.register_forward_hook(record(n))
-        with torch.no_grad():
-            model(torch.empty(1, *a.input_shape, device="meta"))
-        ours = {}
-        for r in a.rows:
-            if r.kind not in ("merge", "op", "reshape", "unused") or r.type == "Flatten":
-                ours.setdefault(r.name, []).append(r.output_shape)
-        assert ours == seen, name
+        assert_fast_trace_agrees(name)

@@ -1,9 +1,5 @@
 """Edge computing on real trained networks: int8 quantization, magnitude pruning, truncation, distillation."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -14,19 +10,11 @@ from explorer import edge, training
 from explorer.errors import ExperimentError, KnobError
 from explorer.experiments import get_experiment, run_experiment
 from explorer.experiments.networks import build_network, network_analysis
+from helpers import run_cli, set_args
 
-ROOT = Path(__file__).resolve().parent.parent
 # One base network for every test: the default VGG (width 16) on the digits, two epochs (~6 s to train).
 BASE = {"family": "vgg", "width": 16, "epochs": 2, "dataset": "digits", "seed": 0}
 INT8_ACCURACY_MARGIN = 0.02  # measured: int8 loses 0.0-0.4 points at this setting
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    folder = tmp_path_factory.getbasetemp() / "explorer-cache"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(training.CACHE_ENV, str(folder))
-        yield folder
 
 
 @pytest.fixture(scope="module")
@@ -183,12 +171,8 @@ def test_a_student_taught_by_soft_targets_alone_learns_the_task(cache_dir, quant
 
 
 def test_cli_json_keys_of_quantize_and_prune(cache_dir, quantized, pruned):
-    env = {**os.environ, training.CACHE_ENV: str(cache_dir)}
-
     def cli(name, settings):
-        sets = [a for k, v in settings.items() for a in ("--set", f"{k}={v}")]
-        out = subprocess.run([sys.executable, "-m", "explorer", "experiment", name, *sets, "--json"],
-                             capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+        out = run_cli("experiment", name, *set_args(settings), "--json", cache=cache_dir, timeout=300)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
@@ -198,6 +182,5 @@ def test_cli_json_keys_of_quantize_and_prune(cache_dir, quantized, pruned):
     p = cli("prune", {**BASE, "finetune_steps": 5, "repeats": 5})
     assert len(p["sparsity"]) == len(p["accuracy"]) == len(p["finetuned_accuracy"])
     assert p["finetuned_accuracy"] == pruned.result["finetuned_accuracy"]
-    bad = subprocess.run([sys.executable, "-m", "explorer", "experiment", "prune", "--set", "sparsity=1"],
-                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    bad = run_cli("experiment", "prune", "--set", "sparsity=1", cache=cache_dir, timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "below 100%" in bad.stderr

@@ -13,6 +13,7 @@ from explorer.families.nasnet import (GENOTYPES, H_I, H_PREV, NORMAL_CELL, REDUC
 from explorer.models import build_meta
 from explorer.reference import MOBILENET_V1_TABLE_2, MOBILENET_V1_TABLE_6, MOBILENET_V1_TABLE_7
 from explorer.separable import cost_by_layer_type, layer_cost, width_resolution_grid
+from helpers import assert_fast_trace_agrees
 
 
 def one_sentence(error) -> str:
@@ -291,22 +292,4 @@ def test_nasnet_runs_on_a_real_tensor():
 @pytest.mark.parametrize("name", ["dpn68", "conv_mobilenet_v1", "mobilenet_v2", "nasnet_a_mobile"])
 def test_the_fast_trace_agrees_with_a_plain_meta_forward(name):
     """Padding, channel slices and shared hidden states: every layer's output shape as a plain forward gives it."""
-    a = analyze(name)
-    model = build_meta(configure(name, a.input_shape)).eval()
-    seen = {}
-
-    def record(layer):
-        def hook(module, inputs, output):
-            seen.setdefault(layer, []).append(tuple(output.shape[1:]))
-        return hook
-
-    for n, m in model.named_modules():
-        if not list(m.children()):
-            m.register_forward_hook(record(n))
-    with torch.no_grad():
-        model(torch.empty(1, *a.input_shape, device="meta"))
-    ours = {}
-    for r in a.rows:
-        if r.kind not in ("merge", "op", "reshape", "unused") or r.type == "Flatten":
-            ours.setdefault(r.name, []).append(r.output_shape)
-    assert ours == seen
+    assert_fast_trace_agrees(name)

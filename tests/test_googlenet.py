@@ -2,11 +2,11 @@
 import pytest
 import torch
 
-from explorer import KnobError, ShapeError, analyze, build, configure
+from explorer import KnobError, ShapeError, analyze, build
 from explorer.compare import longest_weight_path
 from explorer.families.googlenet import INCEPTION
 from explorer.inception import aux_params, count_module, module_costs, module_dot, reduction_saving
-from explorer.models import build_meta
+from helpers import assert_fast_trace_agrees
 
 # GoogLeNet paper, Table 1, "output size" column at 224x224 (C x H x W).
 TABLE_1_OUTPUTS = {
@@ -77,22 +77,7 @@ def test_training_forward_returns_the_auxiliary_outputs():
 
 def test_the_fast_trace_agrees_with_a_plain_meta_forward():
     for kw in ({}, {"batch_norm": True, "aux_logits": True}):
-        a = analyze("googlenet", **kw)
-        model = build_meta(configure("googlenet", **kw)).eval()
-        seen = {}
-
-        def record(name):
-            def hook(module, inputs, output):  # returns None: the output is left alone
-                seen.setdefault(name, tuple(output.shape[1:]))
-            return hook
-
-        for name, m in model.named_modules():
-            if not list(m.children()):
-                m.register_forward_hook(record(name))
-        with torch.no_grad():
-            model(torch.empty(1, *a.input_shape, device="meta"))
-        ours = {r.name: r.output_shape for r in a.rows if r.kind not in ("merge", "op", "reshape", "unused")}
-        assert ours == seen
+        assert_fast_trace_agrees("googlenet", **kw)
 
 
 def test_small_inputs_run_down_to_31_and_below_that_name_the_smallest():

@@ -5,10 +5,6 @@ so later tests and the CLI test load it instead of training again.
 """
 import itertools
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,21 +15,12 @@ from explorer.experiments import get_experiment, run_experiment
 from explorer.experiments.layer_removal import deleted_accuracy, single_deletions
 from explorer.experiments.nets import BlockStack, build
 from explorer.experiments.path_gradients import carrying_range, path_gradient
+from helpers import run_cli, set_args
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parent.parent
 # Measured on the CI machine: at this setting the residual net's median drop is 2-5 points and the
 # plain net's 44-62 points over seeds 0-2 (the lecture's effect with a wide margin); it trains in ~20 s.
 SMALL = {"depth": 32, "width": 16, "epochs": 3, "seed": 0, "draws": 2}
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    """A cache for the whole test session (other modules use the same folder name)."""
-    folder = tmp_path_factory.getbasetemp() / "explorer-cache"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(training.CACHE_ENV, str(folder))
-        yield folder
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +124,7 @@ def test_short_paths_carry_the_gradient_of_the_trained_network(small):
     assert r["blocks"] == 15 and sum(r["paths"]) == 2 ** 15 and sum(r["share"]) == pytest.approx(1)
     assert r["magnitude"][0] > 10 * r["magnitude"][-1]  # a single path's gradient decays with its length
     assert r["peak"] < r["mean_length"]  # the gradient comes from paths shorter than the typical path
-    low, high = r["range"]["low"], r["range"]["high"]
+    high = r["range"]["high"]
     assert r["range"]["gradient_share"] >= 0.9 and r["range"]["path_share"] < 1 and high < 15
 
 
@@ -164,23 +151,17 @@ def test_a_local_cifar10_folder_trains_and_joins_the_cache_key(tmp_path, cache_d
     assert not other.from_cache and other.result["dataset"]["train"] == 30
 
 
-def cli(*args, cache):
-    env = {**os.environ, training.CACHE_ENV: str(cache)}
-    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=600)
-
-
 def test_cli_experiment_json_loads_the_cached_networks(small, cache_dir):
-    sets = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
-    out = cli("experiment", "layer-removal", *sets, "--json", cache=cache_dir)
+    sets = set_args(SMALL)
+    out = run_cli("experiment", "layer-removal", *sets, "--json", cache=cache_dir)
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     for net in ("residual", "plain"):
         assert d[net]["full_accuracy"] == small.result[net]["full_accuracy"]
         assert d[net]["deleted"] == small.result[net]["deleted"] and len(d[net]["deleted"]) == 15
-    text = cli("experiment", "layer-removal", *sets, cache=cache_dir)
+    text = run_cli("experiment", "layer-removal", *sets, cache=cache_dir)
     assert "without stage2.block1 (downsampling)" in text.stdout and "loaded from the cache" in text.stdout
-    listing = cli("experiment", "list", cache=cache_dir)
+    listing = run_cli("experiment", "list", cache=cache_dir)
     assert listing.returncode == 0, listing.stderr
     assert "--set trained=  bool, true or false, default true" in listing.stdout
     assert "layer-removal" in listing.stdout and "path-gradients" in listing.stdout and "--set depth=" in listing.stdout

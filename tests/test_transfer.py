@@ -1,9 +1,5 @@
 """Transfer learning's cut on real networks: the plan read off explorer.analyze, exact freezing, the live sweep."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,19 +9,11 @@ from explorer.errors import KnobError
 from explorer.experiments import get_experiment, run_experiment
 from explorer.experiments.networks import build_network, network_analysis
 from explorer.experiments.transfer_cut import findings, few_shot, target_data
+from helpers import run_cli, set_args
 
-ROOT = Path(__file__).resolve().parent.parent
 # Small enough for CI (~25 s on two busy cores), large enough for the lecture's effect: at 2 labelled examples
 # per class the best cut below the top scored 71-75% and scratch 29-34% over seeds 0-2 (measured).
 SMALL = {"scenario": "new-labels", "family": "vgg", "width": 16, "epochs": 2, "examples": 2, "steps": 15, "seed": 0}
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    folder = tmp_path_factory.getbasetemp() / "explorer-cache"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(training.CACHE_ENV, str(folder))
-        yield folder
 
 
 @pytest.fixture(scope="module")
@@ -143,15 +131,11 @@ def test_bad_settings_are_one_sentence_before_anything_trains(cache_dir):
 
 
 def test_cli_json_has_the_issue_s_keys(small, cache_dir):
-    sets = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
-    env = {**os.environ, training.CACHE_ENV: str(cache_dir)}
-    out = subprocess.run([sys.executable, "-m", "explorer", "experiment", "transfer-cut", *sets, "--json"],
-                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    out = run_cli("experiment", "transfer-cut", *set_args(SMALL), "--json", cache=cache_dir, timeout=300)
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     assert d["scenario"] == "new-labels" and d["scratch_accuracy"] == small.result["scratch_accuracy"]
     assert {"cut", "frozen_params", "trainable_params", "accuracy"} <= set(d["cuts"][0])
     assert all(0 <= c["accuracy"] <= 1 for c in d["cuts"])
-    bad = subprocess.run([sys.executable, "-m", "explorer", "experiment", "transfer-cut", "--set", "cut=11"],
-                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    bad = run_cli("experiment", "transfer-cut", "--set", "cut=11", cache=cache_dir, timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "past the last layer" in bad.stderr

@@ -94,6 +94,22 @@ def outcome_for(experiment: Experiment, values: dict, button: str, data_dir: str
     return st.session_state.get(memory)
 
 
+def cifar10_folder(experiment_name: str, values: dict) -> str | None:
+    """The CIFAR-10 folder box (key '<experiment>.data_dir') when the dataset knob says cifar10, else None."""
+    if values.get("dataset") != "cifar10":
+        return None
+    return st.text_input("CIFAR-10 folder (the python version: data_batch_1..5, test_batch, batches.meta)",
+                         key=f"{experiment_name}.data_dir", placeholder="/data/cifar-10-batches-py") or None
+
+
+def warn_if_stale(experiment: Experiment, outcome: Outcome, values: dict) -> None:
+    """A warning naming the knobs whose widgets moved away from the settings the shown figures were computed with."""
+    changed = differing(experiment, outcome, values)
+    if changed:
+        st.warning(f"The figures below were computed with {', '.join(changed)}; press the button for the settings "
+                   "above.")
+
+
 def differing(experiment: Experiment, outcome: Outcome, values: dict) -> list[str]:
     """Knobs whose widget differs from the settings the shown outcome was computed with."""
     try:
@@ -102,6 +118,12 @@ def differing(experiment: Experiment, outcome: Outcome, values: dict) -> list[st
         return [k.title for k in experiment.knobs]
     return [f"{k.title} {k.format(outcome.settings[k.name])} (not {k.format(wanted[k.name])})"
             for k in experiment.knobs if outcome.settings.get(k.name) != wanted.get(k.name)]
+
+
+def bullets(sentences) -> None:
+    """An experiment's findings, one bullet each (one markdown element per sentence, as the tests read them)."""
+    for sentence in sentences:
+        st.markdown(f"- {sentence}")
 
 
 def timing_caption(outcome: Outcome, train_seconds: float | None = None) -> str:

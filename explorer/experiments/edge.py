@@ -143,6 +143,7 @@ register(Experiment(
 # -- pruning ------------------------------------------------------------------------------------------
 SPARSITY_CURVE = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 LECTURE_PRUNING = (LECTURE_EDGE["pruning_size_ratio"], LECTURE_EDGE["pruning_accuracy_retained"])
+KEPT = f"{LECTURE_PRUNING[1]:.0%}"  # the lecture's share of the accuracy, as the sentences write it
 FINE_TUNE_LR = 0.01  # a tenth of the base training's peak: the surviving weights are already trained
 
 
@@ -236,16 +237,18 @@ def findings_prune(r: dict) -> list[str]:
         tuned = f", {check['finetuned_retained']:.1%} after the {r['finetune_steps']}-step fine-tune" \
             if r["finetune_steps"] else ""
         sentences.append(
-            f"The lecture's \"2x smaller, 97% of the accuracy\" {verdict}: at {check['sparsity']:.0%} sparsity "
-            f"the network stored sparsely is {check['ratio']:.2f}x smaller and keeps {check['retained']:.1%} of its "
-            f"accuracy{tuned}.")
+            f"The lecture's \"{LECTURE_PRUNING[0]:g}x smaller, {KEPT} of the accuracy\" {verdict}: at "
+            f"{check['sparsity']:.0%} sparsity the network stored sparsely is {check['ratio']:.2f}x smaller and keeps "
+            f"{check['retained']:.1%} of its accuracy{tuned}.")
     else:
-        sentences.append("No sparsity on the curve halves the stored size; the lecture's 2x is out of reach here.")
+        sentences.append(f"No sparsity on the curve makes the stored size {LECTURE_PRUNING[0]:g}x smaller; the "
+                         "lecture's figure is out of reach here.")
     keeps = [s for s, a in zip(r["sparsity"], r["retained"]) if a >= LECTURE_PRUNING[1]]
     keeps_tuned = [s for s, a in zip(r["sparsity"], r["finetuned_retained"]) if a >= LECTURE_PRUNING[1]]
-    sentences.append(f"Without fine-tuning, pruning up to {max(keeps):.0%} of the weights keeps 97% of the accuracy"
+    sentences.append(f"Without fine-tuning, pruning up to {max(keeps):.0%} of the weights keeps {KEPT} of the accuracy"
                      + (f"; with it, up to {max(keeps_tuned):.0%}." if r["finetune_steps"] and keeps_tuned else ".")
-                     if keeps else "Every pruned network loses more than 3% of the accuracy.")
+                     if keeps else f"Every pruned network loses more than {1 - LECTURE_PRUNING[1]:.0%} of the "
+                     "accuracy.")
     c = r["chosen"]
     sentences.append(f"At the chosen {c['sparsity']:.0%} ({r['scope']}): accuracy {c['accuracy']:.1%}"
                      + (f", {c['finetuned_accuracy']:.1%} after fine-tuning" if r["finetune_steps"] else "")
@@ -385,10 +388,10 @@ def findings_truncate(r: dict) -> list[str]:
                  f"{chosen['accuracy']:.1%} against {r['full_accuracy']:.1%} for the whole network "
                  f"({chosen['latency_ms']:.2f} against {r['full_latency_ms']:.2f} ms an image)."]
     if smallest:
-        sentences.append(f"The shortest network keeping 97% of the accuracy ends after {smallest['after']}: "
+        sentences.append(f"The shortest network keeping {KEPT} of the accuracy ends after {smallest['after']}: "
                          f"{r['full_params'] / smallest['params']:.1f}x fewer parameters.")
     else:
-        sentences.append("No truncation keeps 97% of the accuracy: every stage is needed.")
+        sentences.append(f"No truncation keeps {KEPT} of the accuracy: every stage is needed.")
     return sentences
 
 
@@ -407,7 +410,7 @@ register(Experiment(
             "pooling and one linear layer) on their features: parameters against accuracy.",
     knobs=NETWORK_KNOBS + (
         Knob("keep", "int", None, "Weight layers kept before the new head (a stage boundary).", 1, 60, optional=True,
-             auto="the shortest keeping 97% of the accuracy", label="weight layers kept"),
+             auto=f"the shortest keeping {KEPT} of the accuracy", label="weight layers kept"),
         REPEATS_KNOB,
     ),
     run=run_truncate, report=report_truncate, validate=validate_truncate,

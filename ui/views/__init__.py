@@ -6,10 +6,12 @@ Modules are discovered automatically: adding a file is enough.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 
 
+@functools.cache  # the package's files do not change while the app runs: list them once, not on every rerun
 def views() -> dict:
     """family name -> render function, for every module in this package."""
     found = {}

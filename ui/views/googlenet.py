@@ -40,13 +40,13 @@ def module_view(analysis) -> None:
     left, right = st.columns([1, 1])
     left.graphviz_chart(module_dot(inp[0], widths, inp[1], TITLES[name], kernel))
     branches = []
-    for b, what in enumerate(("1x1", f"1x1 reduce → 3x3", f"1x1 reduce → {kernel}x{kernel}",
+    for b, what in enumerate(("1x1", "1x1 reduce → 3x3", f"1x1 reduce → {kernel}x{kernel}",
                               "3x3 max pool → 1x1 proj"), start=1):
         mine = [r for r in rows if r.name.startswith(f"{name}.branch{b}.")]
         branches.append({"branch": f"branch{b}: {what}", "output": shape_text(mine[-1].output_shape),
                          "params": sum(r.params for r in mine), "mult-adds": sum(r.mult_adds for r in mine)})
     right.dataframe(branches, hide_index=True, column_config=_number_columns("params", "mult-adds"))
-    right.markdown(f"Table 1 widths: " + ", ".join(f"{n} **{w}**" for n, w in zip(WIDTH_NAMES, widths)) + ".")
+    right.markdown("Table 1 widths: " + ", ".join(f"{n} **{w}**" for n, w in zip(WIDTH_NAMES, widths)) + ".")
     right.caption(f"At this input the module takes {shape_text(inp)} and its concatenation gives "
                   f"{shape_text(out)}: {' + '.join(b['output'].split('x')[0] for b in branches)} "
                   f"= {out[0]} channels. The 3x3 and {kernel}x{kernel} branches are padded so all four keep "

@@ -1,7 +1,6 @@
 """MobileNet's idea: depthwise separable convolutions, and the width and resolution multipliers."""
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
