@@ -58,7 +58,7 @@ with tab_layer:
     for note in result.notes:
         st.info(note, icon=":material/info:")
     device = "a tensor of zeros" if result.device == "cpu" else \
-        "a tensor on the meta device (the input is too large to allocate: PyTorch computes only the shapes)"
+        "a tensor on the meta device (too large to compute here: PyTorch computes the shapes and counts only)"
     st.code(f"layer = {result.code}\nx = torch.zeros(1, {channels}, {height}, {width})  # (batch, D, A, L)\n"
             f"print(layer(x).shape)  # torch.Size([1, {', '.join(map(str, out))}])", language="python")
     st.caption(f"Measured by running {device} through the layer.")

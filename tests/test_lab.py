@@ -118,3 +118,15 @@ def test_the_window_picture():
     assert not lab.picture_fits(LayerSetup(height=64, width=64))
     with pytest.raises(ExplorerError):
         lab.compute(LayerSetup(kind="maxpool", field=9, height=4, width=4))
+
+
+def test_a_layer_too_costly_to_run_is_measured_on_the_meta_device_at_once():
+    """15x1024x1024 with 4096 3x3 kernels is 6e11 multiply-adds: minutes on a CPU, so PyTorch gives shapes only."""
+    from explorer import lab
+
+    setup = lab.LayerSetup(kind="conv", height=1024, width=1024, channels=15, kernels=4096, field=3, stride=1,
+                           padding=1)
+    result = lab.compute(setup)
+    assert result.device == "meta"
+    madds = [step["measured"] for step in result.steps if step["quantity"] == "multiply-adds"]
+    assert madds == [4096 * 1024 * 1024 * 9 * 15]
