@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test bench clean
+.PHONY: run test test-fast lint bench clean
 
 $(VENV)/.base: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,19 @@ $(VENV)/.dev: $(VENV)/.base requirements-dev.txt
 run: $(VENV)/.base
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-test: $(VENV)/.dev
-	$(PY) -m pytest
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Everything: lint, then every test (the browser tests need Debian's chromium; see .ci/run).
+# The browser tests run after the rest, one at a time: each drives a served app and a Chromium.
+test: lint
+	$(PY) -m pytest -n 2 -m "not browser"
+	$(PY) -m pytest -m browser
+
+# The inner loop: every test that neither trains, nor drives a browser, nor spawns a process (about a minute).
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -n 2 -m "not browser and not slow and not subprocess"
 
 bench: $(VENV)/.base
 	$(PY) benchmarks/bench_analyze.py

@@ -4,6 +4,7 @@ The page scripts live in app_pages/, not pages/: a folder named pages/ switches 
 multipage mode, in which a deep link (/compare?family=resnet) on a fresh server runs the page without
 this script (no sidebar, no navigation), and AppTest reruns skip this script altogether.
 """
+
 import streamlit as st
 
 from ui.sidebar import architecture_sidebar
@@ -16,16 +17,28 @@ PAGES = {
         st.Page("app_pages/compare.py", title="Compare", icon=":material/bar_chart:", url_path="compare"),
     ],
     "Labs": [
-        st.Page("app_pages/layer_arithmetic.py", title="Layer arithmetic", icon=":material/calculate:",
-                url_path="layer-arithmetic"),
+        st.Page(
+            "app_pages/layer_arithmetic.py",
+            title="Layer arithmetic",
+            icon=":material/calculate:",
+            url_path="layer-arithmetic",
+        ),
         st.Page("app_pages/exercises.py", title="Exercises", icon=":material/edit_note:", url_path="exercises"),
-        st.Page("app_pages/custom_builder.py", title="Custom builder", icon=":material/construction:",
-                url_path="custom-builder"),
+        st.Page(
+            "app_pages/custom_builder.py",
+            title="Custom builder",
+            icon=":material/construction:",
+            url_path="custom-builder",
+        ),
     ],
     "Residual networks": [
         st.Page("app_pages/paths.py", title="Residual paths", icon=":material/alt_route:", url_path="paths"),
-        st.Page("app_pages/layer_removal.py", title="Layer removal", icon=":material/layers_clear:",
-                url_path="layer-removal"),
+        st.Page(
+            "app_pages/layer_removal.py",
+            title="Layer removal",
+            icon=":material/layers_clear:",
+            url_path="layer-removal",
+        ),
     ],
     "Transfer and edge": [
         st.Page("app_pages/transfer.py", title="Transfer learning", icon=":material/swap_horiz:", url_path="transfer"),

@@ -1,14 +1,15 @@
 """Compare: VGG configurations A to E beside the paper's Table 2, and presets across families."""
-import plotly.graph_objects as go
+
 import streamlit as st
 
-from explorer import analyze
+from explorer import all_presets, analyze
+from explorer.analysis.compare import compare, default_selection, table_8
+from explorer.analysis.report import shape_text
 from explorer.errors import ExplorerError
 from explorer.families.vgg import CONFIGS
 from explorer.reference import VGG_TABLE_2
-from explorer.report import human
-from ui import render
-from ui.families_compare import across_families
+from ui import charts, notices
+from ui.notices import show_error
 from ui.sidebar import current_selection
 
 
@@ -16,51 +17,131 @@ def vgg_view(selection) -> None:
     st.subheader("VGG configurations A to E")
     vgg_knobs = {k: v for k, v in selection.knobs.items() if k != "config"} if selection.family == "vgg" else {}
     shape = selection.input_shape
-    st.caption(f"Input {'x'.join(map(str, shape))} from the sidebar"
-               + (f", with the sidebar's VGG knobs ({', '.join(f'{k}={v}' for k, v in vgg_knobs.items())})"
-                  if vgg_knobs else ", VGG's default knobs (pick the VGG family in the sidebar to change them)")
-               + ". Table 2 of the paper counts parameters at 224x224 with 1000 classes.")
+    st.caption(
+        f"Input {'x'.join(map(str, shape))} from the sidebar"
+        + (
+            f", with the sidebar's VGG knobs ({', '.join(f'{k}={v}' for k, v in vgg_knobs.items())})"
+            if vgg_knobs
+            else ", VGG's default knobs (pick the VGG family in the sidebar to change them)"
+        )
+        + ". Table 2 of the paper counts parameters at 224x224 with 1000 classes."
+    )
 
     rows, here = [], {}
     try:
         for config in CONFIGS:
             here[config] = analyze("vgg", shape, **{**vgg_knobs, "config": config})
             at_224 = analyze("vgg", (3, 224, 224), config=config)
-            rows.append({"configuration": config, "weight layers": here[config].totals.weight_layers,
-                         "params (this input)": here[config].totals.params,
-                         "mult-adds (this input)": here[config].totals.mult_adds,
-                         "params at 224": at_224.totals.params, "Table 2 (millions)": VGG_TABLE_2[config],
-                         "ours at 224, millions": round(at_224.totals.params / 1e6)})
+            rows.append(
+                {
+                    "configuration": config,
+                    "weight layers": here[config].totals.weight_layers,
+                    "params (this input)": here[config].totals.params,
+                    "mult-adds (this input)": here[config].totals.mult_adds,
+                    "params at 224": at_224.totals.params,
+                    "Table 2 (millions)": VGG_TABLE_2[config],
+                    "ours at 224, millions": round(at_224.totals.params / 1e6),
+                }
+            )
     except ExplorerError as e:
-        render.show_error(e)
+        notices.show_error(e)
         return
 
-    fig = go.Figure()
-    fig.add_bar(name=f"ours at {shape[1]}x{shape[2]}", x=CONFIGS,
-                y=[r["params (this input)"] / 1e6 for r in rows])
-    fig.add_bar(name="paper, Table 2 (224x224)", x=CONFIGS, y=[r["Table 2 (millions)"] for r in rows])
-    fig.update_layout(barmode="group", yaxis_title="parameters (millions)", xaxis_title="configuration",
-                      height=380, margin=dict(t=30, b=10))
-    st.plotly_chart(fig, key="compare.vgg.params")
-    fig2 = go.Figure(go.Bar(x=CONFIGS, y=[r["mult-adds (this input)"] / 1e9 for r in rows],
-                            text=[human(r["mult-adds (this input)"]) for r in rows]))
-    fig2.update_layout(yaxis_title="multiply-adds (G)", xaxis_title="configuration", height=320,
-                       margin=dict(t=30, b=10))
-    st.plotly_chart(fig2, key="compare.vgg.madds")
-    st.dataframe(rows, hide_index=True, column_config={
-        c: st.column_config.NumberColumn(format="localized")
-        for c in ("params (this input)", "mult-adds (this input)", "params at 224")})
+    st.plotly_chart(
+        charts.vgg_params(
+            CONFIGS, [r["params (this input)"] / 1e6 for r in rows], [r["Table 2 (millions)"] for r in rows], shape
+        ),
+        key="compare.vgg.params",
+    )
+    st.plotly_chart(charts.vgg_mult_adds(CONFIGS, [r["mult-adds (this input)"] for r in rows]), key="compare.vgg.madds")
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config={
+            c: st.column_config.NumberColumn(format="localized")
+            for c in ("params (this input)", "mult-adds (this input)", "params at 224")
+        },
+    )
     here_d = here["D"]
     fc = [r for r in here_d.rows if r.kind == "linear"]
     fc_share = sum(r.params for r in fc) / here_d.totals.params
     small, large = rows[0]["params (this input)"], rows[-1]["params (this input)"]
-    st.markdown(f"From A to E the depth grows from {rows[0]['weight layers']} to {rows[-1]['weight layers']} weight "
-                f"layers and the parameters by "
-                f"{(large - small) / small:.0%} at this input. In configuration D the three fully connected layers "
-                f"hold **{fc_share:.0%}** of the parameters, the first one alone "
-                f"{fc[0].params / here_d.totals.params:.0%} (its input is the last pool's "
-                f"{'x'.join(map(str, fc[0].input_shape))} output, so it grows with the input size: compare 32x32 "
-                f"with 224x224).")
+    st.markdown(
+        f"From A to E the depth grows from {rows[0]['weight layers']} to {rows[-1]['weight layers']} weight "
+        f"layers and the parameters by "
+        f"{(large - small) / small:.0%} at this input. In configuration D the three fully connected layers "
+        f"hold **{fc_share:.0%}** of the parameters, the first one alone "
+        f"{fc[0].params / here_d.totals.params:.0%} (its input is the last pool's "
+        f"{'x'.join(map(str, fc[0].input_shape))} output, so it grows with the input size: compare 32x32 "
+        f"with 224x224)."
+    )
+
+
+@st.cache_data(show_spinner="Analysing the presets…", max_entries=32)
+def _entries(names: tuple):
+    return compare(names)
+
+
+def across_families() -> None:
+    st.subheader("Parameters against multiply-adds, across families")
+    presets = all_presets()
+    chosen = st.multiselect(
+        "Presets",
+        list(presets),
+        default=default_selection(),
+        key="compare.presets",
+        format_func=lambda n: presets[n].title,
+    )
+    if not chosen:
+        st.info("Pick one or more presets to compare.")
+        return
+    try:
+        entries = _entries(tuple(chosen))
+    except ExplorerError as e:
+        show_error(e)
+        return
+    points = table_8()
+    st.plotly_chart(charts.params_against_mult_adds(entries, points), key="compare.families.scatter")
+    st.caption(
+        "Each preset is analysed at its own natural input: 224x224 for ImageNet networks (1000 classes), "
+        "32x32 for CIFAR ones; the 'input' column says which. The diamonds are the MobileNet paper's "
+        "published figures (Table 8), shown beside our analyses, not computed."
+    )
+    rows = [
+        {
+            "preset": e.preset,
+            "network": e.title,
+            "input": shape_text(e.input_shape),
+            "dataset": e.dataset,
+            "input chosen by": e.why,
+            "depth (weight layers on the longest path)": e.depth,
+            "weight layers (all)": e.weight_layers,
+            "parameters": e.params,
+            "multiply-adds": e.mult_adds,
+            "parameter memory (fp32)": f"{e.param_mb:,.1f} MB",
+        }
+        for e in entries
+    ]
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="compare.families.table",
+        column_config={n: st.column_config.NumberColumn(format="localized") for n in ("parameters", "multiply-adds")},
+    )
+    ours = {e.preset: e for e in entries}
+    lines = [
+        f"- **{p.model}**: published {p.mult_adds / 1e6:,.0f}M mult-adds, {p.params / 1e6:g}M parameters; "
+        + (
+            f"ours ({p.preset}) {ours[p.preset].mult_adds / 1e6:,.0f}M and {ours[p.preset].params / 1e6:.2f}M "
+            f"({ours[p.preset].mult_adds / p.mult_adds - 1:+.1%}, {ours[p.preset].params / p.params - 1:+.1%})"
+            if p.preset in ours
+            else f"add '{p.preset}' to the selection to see ours"
+            if p.preset in presets
+            else f"no '{p.preset}' preset in this build"
+        )
+        for p in points
+    ]
+    st.markdown("\n".join(lines))
 
 
 selection = current_selection()

@@ -1,12 +1,13 @@
 """Custom builder: write a network in the VGG paper's notation or Keras's, and analyse it like any family."""
+
 import streamlit as st
 
-from explorer import analyze, get_family, all_presets
-from explorer import side_by_side
+from explorer import all_presets, analyze, get_family
+from explorer.analysis import compare as side_by_side
+from explorer.analysis.report import shape_text
 from explorer.errors import ExplorerError
-from explorer.report import shape_text
-from explorer.spec import MAX_LAYERS, origins
-from ui import labs, render
+from explorer.notation import MAX_LAYERS, origins
+from ui import graphs, labs, network, notices
 from ui.sidebar import CUSTOM, current_selection
 
 URL_KEY = "net"  # this page's own query parameter: the text of the box
@@ -15,9 +16,11 @@ BOX = "builder.spec"
 family = get_family("custom")
 
 st.title("Custom builder")
-st.caption("Write a network one layer per line or separated by commas: in the VGG paper's notation (conv3-64, "
-           "maxpool, LRN, FC-4096, soft-max) or Keras's (Conv2D(16, 5), MaxPooling2D(2), Flatten, Dense(120)...). "
-           "It goes through the same analysis as every family; the input size is the sidebar's.")
+st.caption(
+    "Write a network one layer per line or separated by commas: in the VGG paper's notation (conv3-64, "
+    "maxpool, LRN, FC-4096, soft-max) or Keras's (Conv2D(16, 5), MaxPooling2D(2), Flatten, Dense(120)...). "
+    "It goes through the same analysis as every family; the input size is the sidebar's."
+)
 
 if not st.session_state.get("builder.url_read"):  # a shared link fills the box once, on arrival
     st.session_state["builder.url_read"] = True
@@ -33,13 +36,19 @@ def _fill_box():
 
 
 def _open_in_explore():
-    st.session_state.update({"family": "custom", "custom.preset": CUSTOM, "custom.spec": st.session_state[BOX],
-                             "builder.goto": True})
+    st.session_state.update(
+        {"family": "custom", "custom.preset": CUSTOM, "custom.spec": st.session_state[BOX], "builder.goto": True}
+    )
 
 
 left, right = st.columns([3, 2])
-left.selectbox("Fill the box with", ["—"] + list(family.presets), key="builder.preset", on_change=_fill_box,
-               format_func=lambda n: "choose a preset…" if n == "—" else family.presets[n].title)
+left.selectbox(
+    "Fill the box with",
+    ["—"] + list(family.presets),
+    key="builder.preset",
+    on_change=_fill_box,
+    format_func=lambda n: "choose a preset…" if n == "—" else family.presets[n].title,
+)
 text = left.text_area("Layers", key=BOX, height=300, help=family.knob("spec").help)
 labs.keep(BOX)
 if len(text) <= URL_LIMIT and st.query_params.get(URL_KEY) != text:
@@ -51,14 +60,19 @@ with right.expander("The notation", expanded=True):
     st.markdown(
         "- **Paper** (Table 1): `conv3-64` is 64 kernels 3×3, stride 1, padding that keeps the size, then ReLU; "
         "`maxpool` is 2×2 stride 2; `LRN`; `FC-4096` (flattens first; ReLU except on the last); `soft-max`.\n"
-        "- **Keras**: `Conv2D(16, (5, 5), strides=1, padding=\"same\", activation=\"relu\")`, "
+        '- **Keras**: `Conv2D(16, (5, 5), strides=1, padding="same", activation="relu")`, '
         "`DepthwiseConv2D(3)`, `MaxPooling2D(2)`, `AveragePooling2D`, `GlobalAveragePooling2D`, `Flatten`, "
-        "`Dense(120, activation=\"relu\")`, `Dropout(0.5)`, `BatchNormalization`, `ReLU`, `Softmax`, "
-        "`name=\"...\"`. PyTorch-style `padding=2` works too, and Keras code pasted as it is: "
+        '`Dense(120, activation="relu")`, `Dropout(0.5)`, `BatchNormalization`, `ReLU`, `Softmax`, '
+        '`name="..."`. PyTorch-style `padding=2` works too, and Keras code pasted as it is: '
         "`model.add(layers.Conv2D(6, 5))`.\n"
-        f"- `#` starts a comment. At most {MAX_LAYERS:,} layers.")
-right.button("Open in Explore", on_click=_open_in_explore, icon=":material/account_tree:",
-             help="Puts this network in the sidebar (family 'Custom network') and opens the Explore page.")
+        f"- `#` starts a comment. At most {MAX_LAYERS:,} layers."
+    )
+right.button(
+    "Open in Explore",
+    on_click=_open_in_explore,
+    icon=":material/account_tree:",
+    help="Puts this network in the sidebar (family 'Custom network') and opens the Explore page.",
+)
 if st.session_state.pop("builder.goto", False):
     st.switch_page("app_pages/explore.py")
 
@@ -73,14 +87,15 @@ except ExplorerError as e:
     labs.spec_error(e, text, where)
     st.stop()
 
-render.totals(analysis)
-tab_graph, tab_table, tab_compare, tab_code = st.tabs(["Layer graph", "Shapes and parameters", "Compare with a preset",
-                                                       "PyTorch code"])
+network.totals(analysis)
+tab_graph, tab_table, tab_compare, tab_code = st.tabs(
+    ["Layer graph", "Shapes and parameters", "Compare with a preset", "PyTorch code"]
+)
 with tab_graph:
-    render.graph(analysis, key="builder.graph")
+    graphs.graph(analysis, key="builder.graph")
 with tab_table:
-    row = render.table(analysis, key="builder")
-    render.derivation(row)
+    row = network.table(analysis, key="builder")
+    network.derivation(row)
 with tab_compare:
     catalogue = all_presets()  # a copy of the registry's dict: taken once, not once per option shown
     presets = sorted(p for p in catalogue if p not in family.presets)
@@ -90,13 +105,15 @@ with tab_compare:
     try:
         other = analyze(other_name, selection.input_shape)
     except ExplorerError as e:
-        render.show_error(e)
+        notices.show_error(e)
     else:
         st.dataframe(side_by_side.totals(analysis, other), hide_index=True, key="builder.compare.totals")
         rows = side_by_side.layers(analysis, other)
         same = sum(r["same"] for r in rows)
-        st.caption(f"Weight layers in order, at {shape_text(selection.input_shape)}: {same} of {len(rows)} have "
-                   "the same output and the same parameters.")
+        st.caption(
+            f"Weight layers in order, at {shape_text(selection.input_shape)}: {same} of {len(rows)} have "
+            "the same output and the same parameters."
+        )
         st.dataframe(rows, hide_index=True, key="builder.compare.layers")
 with tab_code:
     labs.export_section("custom", selection.input_shape, {"spec": text}, key="builder.code")

@@ -1,16 +1,19 @@
 """Exercises: "Try yourself" with paper and pen, checked against PyTorch, one layer at a time."""
+
 import streamlit as st
 
-from explorer import exercises as ex
 from explorer.errors import AnswerError, ExplorerError
-from ui import labs, render
+from explorer.labs import exercises as ex
+from ui import labs, network, notices
 
 URL_SEED, URL_LEVEL = "exercise", "difficulty"  # this page's own query parameters
 
 st.title("Try yourself: shapes and parameters")
-st.caption("Use only paper and pen: for each layer write its output volume and its number of parameters; the "
-           "app checks each answer against the real PyTorch layers. Seed 0 is the lecture's own exercise; "
-           "any other seed draws a network, and its link gives the whole class the same one.")
+st.caption(
+    "Use only paper and pen: for each layer write its output volume and its number of parameters; the "
+    "app checks each answer against the real PyTorch layers. Seed 0 is the lecture's own exercise; "
+    "any other seed draws a network, and its link gives the whole class the same one."
+)
 
 if not st.session_state.get("ex.url_read"):  # a shared link chooses the exercise once, on arrival
     st.session_state["ex.url_read"] = True
@@ -19,7 +22,9 @@ if not st.session_state.get("ex.url_read"):  # a shared link chooses the exercis
             chosen = ex.exercise(st.query_params.get(URL_SEED, 0), st.query_params.get(URL_LEVEL, 1))
             st.session_state["ex.seed"], st.session_state["ex.level"] = chosen.seed, chosen.level
         except ExplorerError as e:
-            st.warning(f"{render.escape_markdown(e)} Showing the lecture's exercise instead.", icon=":material/warning:")
+            st.warning(
+                f"{notices.escape_markdown(e)} Showing the lecture's exercise instead.", icon=":material/warning:"
+            )
 labs.remember("ex.seed", 0)
 labs.remember("ex.level", 1)
 labs.remember("ex.order", "HWC")
@@ -35,8 +40,13 @@ def _level_changed():
 
 
 c = st.columns([2, 1, 1, 1])
-level = c[0].selectbox("Difficulty", list(ex.LEVELS), key="ex.level", on_change=_level_changed,
-                       format_func=lambda n: f"{n}. {ex.LEVELS[n].title}")
+level = c[0].selectbox(
+    "Difficulty",
+    list(ex.LEVELS),
+    key="ex.level",
+    on_change=_level_changed,
+    format_func=lambda n: f"{n}. {ex.LEVELS[n].title}",
+)
 seed = c[1].number_input("Seed", 0, ex.MAX_SEED, step=1, key="ex.seed", help="0: the lecture's exercise.")
 c[2].button("New exercise", on_click=_new_seed, icon=":material/casino:", width="stretch")
 c[3].button("The lecture's", on_click=lambda: st.session_state.update({"ex.seed": 0}), width="stretch")
@@ -52,8 +62,11 @@ score = st.session_state.setdefault("ex.score", ex.Scorecard())
 score_box = st.empty()
 c_, h, w = exercise.input_shape
 st.subheader(exercise.title)
-st.caption(ex.LEVELS[level].summary if seed else "The lecture, Module 1: 32×32×3 input, conv 6@5×5, pool 2/2, "
-           "conv 16@5×5, pool 2/2, all without padding.")
+st.caption(
+    ex.LEVELS[level].summary
+    if seed
+    else "The lecture, Module 1: 32×32×3 input, conv 6@5×5, pool 2/2, conv 16@5×5, pool 2/2, all without padding."
+)
 st.markdown(f"**Input**: {h} × {w} × {c_} ({'H × W × C' if order == 'HWC' else f'C × H × W: {c_} × {h} × {w}'})")
 show_all = st.toggle("Show every answer", key=f"ex.{seed}.{level}.all")
 
@@ -63,8 +76,10 @@ for i, (row, text) in enumerate(zip(analysis.rows, exercise.descriptions())):
         cols = st.columns([3, 2, 2, 1])
         cols[0].markdown(f"**{i + 1}. {text}**")
         shape_hint = "H x W x C" if order == "HWC" else "C x H x W"  # no example number: it could be an answer
-        for kind, col, label, hint in (("shape", cols[1], "Output volume", f"{shape_hint}, or units"),
-                                       ("params", cols[2], "Parameters", "a whole number")):
+        for kind, col, label, hint in (
+            ("shape", cols[1], "Output volume", f"{shape_hint}, or units"),
+            ("params", cols[2], "Parameters", "a whole number"),
+        ):
             labs.remember(f"{base}.{kind}", "")
             answer = col.text_input(label, key=f"{base}.{kind}", placeholder=hint)
             labs.keep(f"{base}.{kind}")
@@ -73,7 +88,7 @@ for i, (row, text) in enumerate(zip(analysis.rows, exercise.descriptions())):
             try:
                 verdict = ex.check_shape(row, answer, order) if kind == "shape" else ex.check_params(row, answer)
             except AnswerError as e:
-                col.warning(render.escape_markdown(e), icon=":material/edit:")
+                col.warning(notices.escape_markdown(e), icon=":material/edit:")
                 continue
             score.record(f"{base}.{kind}", verdict.right)
             if verdict.right:
@@ -85,7 +100,7 @@ for i, (row, text) in enumerate(zip(analysis.rows, exercise.descriptions())):
             score.reveal(f"{base}.shape")
             score.reveal(f"{base}.params")
             st.markdown(f"Answer: **{ex.shape_answer(row.output_shape, order)}**, **{row.params:,}** parameters.")
-            render.derivation(row)
+            network.derivation(row)
 
 score_box.info(score.summary(), icon=":material/scoreboard:")
 with st.expander("This exercise in the custom notation (paste it in the Custom builder)"):

@@ -1,9 +1,10 @@
 """Explore: the configured network's totals, layer graph, per-layer table and derivations, live."""
+
 import streamlit as st
 
 from explorer import get_family
 from explorer.errors import ExplorerError
-from ui import labs, render
+from ui import graphs, labs, network, notices
 from ui.sidebar import current_selection
 from ui.views import views
 
@@ -12,28 +13,30 @@ family = get_family(selection.family)
 st.title(selection.title)
 st.caption(f"{family.summary}  \nPaper: {family.paper}")
 
-analysis = render.analysis_of(selection)
+analysis = network.analysis_of(selection)
 if analysis is None:
     st.stop()
 
-render.totals(analysis)
-render.published(analysis)
+network.totals(analysis)
+network.published(analysis)
 
 idea = views().get(selection.family)
 tabs = st.tabs(["Layer graph", "Shapes and parameters"] + (["The idea"] if idea else []) + ["PyTorch code"])
 tab_graph, tab_table = tabs[:2]
 with tab_graph:
-    render.graph(analysis, key="explore.graph")
+    graphs.graph(analysis, key="explore.graph")
 with tab_table:
-    st.caption("One row per layer call (a module called twice is two rows). Select a row to see its "
-               "pen-and-paper derivation beside what PyTorch measured.")
-    row = render.table(analysis, key="explore")
-    render.derivation(row)
+    st.caption(
+        "One row per layer call (a module called twice is two rows). Select a row to see its "
+        "pen-and-paper derivation beside what PyTorch measured."
+    )
+    row = network.table(analysis, key="explore")
+    network.derivation(row)
 if idea:
     with tabs[2]:
         try:
             idea(selection, analysis)
         except ExplorerError as e:  # a view's own widgets (calculators, sliders) can ask for an impossible layer
-            render.show_error(e)
+            notices.show_error(e)
 with tabs[-1]:
     labs.export_section(selection.name, selection.input_shape, selection.knobs, key="explore.code")

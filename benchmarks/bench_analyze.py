@@ -5,6 +5,7 @@
 Prints each ratio the README quotes. Timings are medians of several runs after a warm-up; ratios,
 not seconds, are what carry over from one machine to another.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -20,8 +21,8 @@ import torch  # noqa: E402
 import torchinfo  # noqa: E402
 
 import explorer  # noqa: E402
-from explorer.analysis import _CACHE, cache_clear  # noqa: E402
-from explorer.models import build_meta  # noqa: E402
+from explorer.analysis.analyzer import _CACHE, cache_clear  # noqa: E402
+from explorer.build import meta_model as build_meta  # noqa: E402
 
 torch.set_num_threads(2)
 
@@ -48,8 +49,10 @@ def vgg16_naive() -> None:
 
 def peak_rss_mb(code: str) -> float:
     """VmHWM of a fresh interpreter (ru_maxrss would include this process's RSS, inherited through fork)."""
-    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); {code}; "
-              "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
+    script = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); {code}; "
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     return int(out) / 1024
 
@@ -69,15 +72,18 @@ def main() -> None:
     # 2. ResNet-1202: torchinfo.summary on the meta device (model already built) against analyze
     config = explorer.configure("resnet1202")
     meta_model = build_meta(config)
-    tinfo = median_time(lambda: torchinfo.summary(meta_model, input_size=(1, 3, 32, 32), device="meta",
-                                                  verbose=0), repeat=3)
+    tinfo = median_time(
+        lambda: torchinfo.summary(meta_model, input_size=(1, 3, 32, 32), device="meta", verbose=0), repeat=3
+    )
     rows = explorer.analyze("resnet1202").totals.rows
     built = median_time(lambda: explorer.analyze("resnet1202"), setup=_CACHE.clear, repeat=5)
     cold = median_time(lambda: explorer.analyze("resnet1202"), setup=cache_clear, repeat=5)
     repeat = median_time(lambda: explorer.analyze("resnet1202"), repeat=20)
     print(f"ResNet-1202 at 3x32x32 ({rows:,} layer calls)")
-    print(f"  torchinfo.summary on the meta device, model built beforehand          {fmt(tinfo)} "
-          f"({tinfo / rows * 1000:.2f} ms per row)")
+    print(
+        f"  torchinfo.summary on the meta device, model built beforehand          {fmt(tinfo)} "
+        f"({tinfo / rows * 1000:.2f} ms per row)"
+    )
     print(f"  explorer.analyze, model built beforehand (warm: e.g. the input slider moved) {fmt(built)}")
     print(f"  explorer.analyze, nothing cached (includes building 3,611 modules)   {fmt(cold)}")
     print(f"  explorer.analyze, the same call again (result cache)                 {fmt(repeat)}")
@@ -94,7 +100,7 @@ def main() -> None:
     # 4. Every preset at its default input, nothing cached
     print("Every preset at its default input, nothing cached (median of 3)")
     for name in sorted(explorer.all_presets()):
-        t = median_time(lambda: explorer.analyze(name), setup=cache_clear, repeat=3)
+        t = median_time(lambda name=name: explorer.analyze(name), setup=cache_clear, repeat=3)
         a = explorer.analyze(name)
         print(f"  {name:22s} {'x'.join(map(str, a.input_shape)):>10s} {a.totals.rows:6,} rows  {fmt(t):>10s}")
 

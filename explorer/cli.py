@@ -1,21 +1,30 @@
-"""python -m explorer: the same analysis as the app, in a terminal.
+"""python -m explorer: the same engine as the app, in a terminal. Every sub-command is declared in
+build_parser() below.
 
-    python -m explorer list
+    python -m explorer list [--json]
     python -m explorer summary vgg16 --input 3x224x224 [--set num_classes=10 ...] [--json]
     python -m explorer summary --spec "conv3-64, maxpool, FC-10" --input 3x32x32 [--json]
     python -m explorer export resnet20 [-o resnet20.py]
+    python -m explorer paths 54 [--json]
+    python -m explorer experiment list | layer-removal [--set depth=14 ...] [--json]
+
+Bad input prints one sentence on stderr and exits with status 2.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 
+from .analysis import analyze
+from .analysis.report import to_text
 from .errors import ExplorerError, KnobError
+from .experiments import all_experiments, get_experiment, run_experiment
+from .families.resnet_paths import MAX_BLOCKS, scientific
+from .families.resnet_paths import summary as paths_summary
+from .labs.export import to_pytorch
 from .registry import all_families, parse_input_shape
-
-# Modules that add their own sub-commands: each has add_commands(subparsers) -> None.
-EXTENSIONS: list[str] = ["explorer.export", "explorer.paths", "explorer.experiments.cli"]
 
 
 def parse_sets(pairs: list[str] | None) -> dict:
@@ -32,28 +41,57 @@ def parse_sets(pairs: list[str] | None) -> dict:
 def cmd_list(args) -> int:
     fams = all_families()
     if args.json:
-        print(json.dumps({name: {
-            "title": f.title,
-            "presets": {p.name: {"title": p.title, "knobs": {k: list(v) if isinstance(v, tuple) else v
-                                                             for k, v in p.knobs.items()}}
-                        for p in f.presets.values()},
-            "knobs": [{"name": k.name, "kind": k.kind, "default": list(k.default) if isinstance(k.default, tuple)
-                       else k.default, "low": k.low, "high": k.high, "choices": list(k.choices),
-                       "optional": k.optional, "help": k.help} for k in f.knobs],
-        } for name, f in fams.items()}, indent=2))
+        print(
+            json.dumps(
+                {
+                    name: {
+                        "title": f.title,
+                        "presets": {
+                            p.name: {
+                                "title": p.title,
+                                "knobs": {k: list(v) if isinstance(v, tuple) else v for k, v in p.knobs.items()},
+                            }
+                            for p in f.presets.values()
+                        },
+                        "knobs": [
+                            {
+                                "name": k.name,
+                                "kind": k.kind,
+                                "default": list(k.default) if isinstance(k.default, tuple) else k.default,
+                                "low": k.low,
+                                "high": k.high,
+                                "choices": list(k.choices),
+                                "optional": k.optional,
+                                "help": k.help,
+                            }
+                            for k in f.knobs
+                        ],
+                    }
+                    for name, f in fams.items()
+                },
+                indent=2,
+            )
+        )
         return 0
     for name, f in fams.items():
         print(f"{name}: {f.title}")
         for k in f.knobs:
-            rng = f"one of {', '.join(map(str, k.choices))}" if k.choices else \
-                f"{k.low:g}..{k.high:g}" if k.low is not None and k.high is not None else \
-                "true or false" if k.kind == "bool" else k.kind
+            rng = (
+                f"one of {', '.join(map(str, k.choices))}"
+                if k.choices
+                else f"{k.low:g}..{k.high:g}"
+                if k.low is not None and k.high is not None
+                else "true or false"
+                if k.kind == "bool"
+                else k.kind
+            )
             auto = f" (auto: {k.auto})" if k.optional else ""
             default = k.format(k.default)
             if k.kind == "text":  # a whole network: its lines on one line, comments left out
                 rng = f"at most {k.max_len:,} characters (or summary --spec TEXT)"
-                default = ", ".join(line.strip() for line in default.splitlines()
-                                    if line.strip() and not line.lstrip().startswith("#"))
+                default = ", ".join(
+                    line.strip() for line in default.splitlines() if line.strip() and not line.lstrip().startswith("#")
+                )
             print(f"    --set {k.name}=  {k.kind}, {rng}, default {default}{auto}. {k.help}")
         if f.presets:
             print("  presets: " + ", ".join(f.presets))
@@ -71,21 +109,82 @@ def network_arguments(args) -> tuple:
             raise KnobError(f"--spec describes its own network: leave out the name '{args.name}'.")
         return "custom", shape, {**knobs, "spec": spec}
     if args.name is None:
-        raise KnobError("Name a family or preset (see 'python -m explorer list'), or give a custom network "
-                        "with --spec \"conv3-64, maxpool, FC-10\".")
+        raise KnobError(
+            "Name a family or preset (see 'python -m explorer list'), or give a custom network "
+            'with --spec "conv3-64, maxpool, FC-10".'
+        )
     return args.name, shape, knobs
 
 
 def cmd_summary(args) -> int:
-    from .analysis import analyze
-    from .report import to_text
-
     name, shape, knobs = network_arguments(args)
     result = analyze(name, shape, **knobs)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
     else:
         print(to_text(result))
+    return 0
+
+
+def cmd_export(args) -> int:
+    name, shape, knobs = network_arguments(args)
+    export = to_pytorch(name, shape, **knobs)
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(export.code)
+    else:
+        print(export.code, end="")
+    return 0
+
+
+def cmd_paths(args) -> int:
+    result = paths_summary(args.blocks)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    n, total = result["blocks"], result["paths"]
+    about = f" (about {scientific(total)})" if total >= 10**6 else ""
+    print(f"{n} residual blocks: 2^{n} = {total:,} paths{about}")
+    print(f"path length ~ Binomial({n}, 1/2): mean {result['mean']:g}, standard deviation {result['std']:.4g}")
+    width = len(f"{max(result['distribution']):,}")
+    for k, count in enumerate(result["distribution"]):
+        noun = "paths" if count != 1 else "path "
+        print(
+            f"  length {k:>{len(str(n))}}: {count:>{width},} {noun} ({100 * count / total:.3g}%)"
+            if n <= 60
+            else f"  length {k}: {count} {noun.strip()}"
+        )
+    return 0
+
+
+def _print_progress(progress) -> None:
+    """One line per finished epoch, on stderr (stdout stays clean for --json)."""
+    if progress.step == progress.steps:
+        print(f"  {progress.text()}", file=sys.stderr, flush=True)
+
+
+def cmd_experiment(args) -> int:
+    if args.name == "list":
+        for exp in all_experiments().values():
+            print(f"{exp.name}: {exp.title}")
+            for k in exp.knobs:  # as `python -m explorer list` prints a family's knobs
+                values = (
+                    f"one of {', '.join(map(str, k.choices))}"
+                    if k.choices
+                    else "true or false"
+                    if k.kind == "bool"
+                    else f"{k.low:g}..{k.high:g}"
+                )
+                print(f"    --set {k.name}=  {k.kind}, {values}, default {k.format(k.default)}. {k.help}")
+            print()
+        return 0
+    progress = _print_progress if sys.stderr.isatty() and not args.quiet else None
+    outcome = run_experiment(args.name, parse_sets(args.set), progress, args.data_dir)
+    if args.json:
+        print(json.dumps(outcome.result, indent=1))
+    else:
+        print(get_experiment(args.name).report(outcome.result))
+        print(f"({'loaded from the cache' if outcome.from_cache else 'computed'} in {outcome.seconds:.1f} s)")
     return 0
 
 
@@ -97,16 +196,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("summary", help="shape, parameter and multiply-add table of a network")
     p.add_argument("name", nargs="?", help="a family or preset (see 'list'); leave out with --spec")
-    p.add_argument("--spec", help="a custom network in the VGG paper's notation or Keras's, e.g. "
-                   "\"conv3-64, maxpool, FC-10\" (see explorer/spec.py)")
+    p.add_argument(
+        "--spec",
+        help="a custom network in the VGG paper's notation or Keras's, e.g. "
+        '"conv3-64, maxpool, FC-10" (see explorer/notation.py)',
+    )
     p.add_argument("--set", action="append", metavar="KNOB=VALUE", help="override a knob (repeatable)")
     p.add_argument("--input", metavar="CxHxW", help="input shape, e.g. 3x32x32 (default: the family's)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_summary)
-    import importlib
 
-    for module in EXTENSIONS:
-        importlib.import_module(module).add_commands(sub)
+    p = sub.add_parser("export", help="the network as runnable PyTorch code")
+    p.add_argument("name", nargs="?", help="a family or preset (see 'list'); leave out with --spec")
+    p.add_argument("--spec", help='a custom network, e.g. "conv3-64, maxpool, FC-10"')
+    p.add_argument("--set", action="append", metavar="KNOB=VALUE", help="override a knob (repeatable)")
+    p.add_argument("--input", metavar="CxHxW", help="input shape, e.g. 3x32x32")
+    p.add_argument("-o", "--output", help="write the code to this file instead of printing it")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("paths", help="paths through an unravelled residual network and their length distribution")
+    p.add_argument("blocks", help=f"number of residual blocks N (1..{MAX_BLOCKS}; ResNet-110 has 54)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_paths)
+
+    p = sub.add_parser("experiment", help="run a live experiment (trains networks; cached on disk)")
+    p.add_argument("name", help="an experiment, e.g. layer-removal ('list' shows them all with their knobs)")
+    p.add_argument("--set", action="append", metavar="KNOB=VALUE", help="override a knob (repeatable)")
+    p.add_argument(
+        "--data-dir", metavar="DIR", help="the local CIFAR-10 folder (cifar-10-batches-py), for --set dataset=cifar10"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=cmd_experiment)
     return parser
 
 

@@ -5,18 +5,29 @@ them. At depth d every module deeper than d is folded into its ancestor at depth
 sibling blocks of the same structure fold into one node labelled with the repeat count (x18), so
 ResNet-1202 stays a readable picture.
 """
+
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 
 import graphviz
 
-from .analysis import OP_TITLE, Analysis
+from .analysis.rows import OP_TITLE, Analysis
 
-COLORS = {"conv": "#cfe2ff", "pool": "#ffe5b4", "linear": "#d1f2d9", "norm": "#e9ecef", "act": "#fff8c5",
-          "dropout": "#f1f3f5", "reshape": "#f1f3f5", "merge": "#ffffff", "op": "#f8f9fa", "other": "#f3e8ff",
-          "group": "#e5dbff", "io": "#ffffff"}
+COLORS = {
+    "conv": "#cfe2ff",
+    "pool": "#ffe5b4",
+    "linear": "#d1f2d9",
+    "norm": "#e9ecef",
+    "act": "#fff8c5",
+    "dropout": "#f1f3f5",
+    "reshape": "#f1f3f5",
+    "merge": "#ffffff",
+    "op": "#f8f9fa",
+    "other": "#f3e8ff",
+    "group": "#e5dbff",
+    "io": "#ffffff",
+}
 STATE_COLORS = {"frozen": "#ced4da", "trainable": "#ffc9c9", "head": "#b2f2bb", "removed": "#ffffff"}
 MERGE_GLYPH = {"add": "+", "cat": "C", "mean": "J", "mul": "×", "stack": "S"}
 INPUT, OUTPUT = "input", "output"
@@ -86,8 +97,11 @@ def layout(analysis: Analysis, depth: int | None = None, fold: bool = True) -> L
             node_of[r.index] = node_id
         run = runs[key[1:]] if key[0] == "run" else None
         names = None if run is None else run if key in with_first else run[1:]
-        nodes.append(Node(node_id, _label(key, members, names, analysis), _kind(key, members), members,
-                          len(names) if names else 1))
+        nodes.append(
+            Node(
+                node_id, _label(key, members, names, analysis), _kind(key, members), members, len(names) if names else 1
+            )
+        )
     for stack, mean in absorbed.items():
         node_of[stack] = node_of[mean]
     nodes.append(Node(OUTPUT, f"output\n{_shape(analysis.output_shape)}", "io"))
@@ -133,7 +147,7 @@ def _runs(rows, analysis) -> dict:
             scope = path[:level]
             if scope not in content:
                 content[scope] = []
-                children.setdefault(path[:level - 1], []).append(scope)
+                children.setdefault(path[: level - 1], []).append(scope)
             content[scope].append((".".join(path[level:]), r.type))
             output[scope] = r.output_shape  # blocks fold only when they also produce the same shape
             members.setdefault(scope, set()).add(r.index)
@@ -145,8 +159,12 @@ def _runs(rows, analysis) -> dict:
         current: list[tuple] = []
         for scope in siblings + [None]:
             # a run is a chain: each block reads the previous one (a FractalNet column's layers read joins)
-            if scope is not None and current and _same(current[-1], scope, content, analysis) \
-                    and inputs[scope] & members[current[-1]]:
+            if (
+                scope is not None
+                and current
+                and _same(current[-1], scope, content, analysis)
+                and inputs[scope] & members[current[-1]]
+            ):
                 current.append(scope)
                 continue
             if len(current) > 1:
@@ -157,8 +175,7 @@ def _runs(rows, analysis) -> dict:
 
 
 def _same(a, b, content, analysis) -> bool:
-    return (analysis.scopes.get(".".join(a)) == analysis.scopes.get(".".join(b))
-            and content[a] == content[b])
+    return analysis.scopes.get(".".join(a)) == analysis.scopes.get(".".join(b)) and content[a] == content[b]
 
 
 def _kind(key, members) -> str:
@@ -188,8 +205,10 @@ def _label(key, members, names, analysis) -> str:
         count = f" ×{len(names)}"
     else:
         title, count = scope, ""
-    return (f"{title}\n{type_name}{count} · {len(members)} calls · {_params(params)} params\n"
-            f"{_shape(first.input_shape)} → {_shape(last.output_shape)}")
+    return (
+        f"{title}\n{type_name}{count} · {len(members)} calls · {_params(params)} params\n"
+        f"{_shape(first.input_shape)} → {_shape(last.output_shape)}"
+    )
 
 
 def _params(n: int) -> str:
@@ -213,15 +232,29 @@ def default_depth(analysis: Analysis, budget: int = 60) -> int:
     return best
 
 
-def to_dot(analysis: Analysis, depth: int | None = None, fold: bool = True, row_states: dict | None = None,
-           rankdir: str = "TB") -> str:
+def to_dot(
+    analysis: Analysis, depth: int | None = None, fold: bool = True, row_states: dict | None = None, rankdir: str = "TB"
+) -> str:
     """DOT source of the dataflow graph. row_states maps row index -> frozen/trainable/head/removed (colours)."""
     lay = layout(analysis, depth, fold)
-    g = graphviz.Digraph(analysis.name, graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.3",
-                                                    "fontname": "Helvetica", "bgcolor": "transparent"},
-                         node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
-                                    "fontsize": "10", "margin": "0.08,0.04"},
-                         edge_attr={"arrowsize": "0.6", "color": "#495057"})
+    g = graphviz.Digraph(
+        analysis.name,
+        graph_attr={
+            "rankdir": rankdir,
+            "nodesep": "0.25",
+            "ranksep": "0.3",
+            "fontname": "Helvetica",
+            "bgcolor": "transparent",
+        },
+        node_attr={
+            "shape": "box",
+            "style": "rounded,filled",
+            "fontname": "Helvetica",
+            "fontsize": "10",
+            "margin": "0.08,0.04",
+        },
+        edge_attr={"arrowsize": "0.6", "color": "#495057"},
+    )
     for node in lay.nodes:
         attrs = {"fillcolor": COLORS.get(node.kind, COLORS["other"])}
         if node.kind == "merge":
@@ -247,12 +280,3 @@ def _escape(label: str) -> str:
     """Record/HTML metacharacters would change the drawing: user text is shown, never interpreted."""
     text = label.replace("\\", "\\\\").replace('"', "'").replace("<", "‹").replace(">", "›")
     return text.replace("{", "(").replace("}", ")").replace("\n", "\\n")
-
-
-def has_dot() -> bool:
-    return shutil.which("dot") is not None
-
-
-def to_svg(dot_source: str) -> bytes:
-    """SVG drawn by Graphviz's `dot` binary (check has_dot() first)."""
-    return graphviz.Source(dot_source).pipe(format="svg")

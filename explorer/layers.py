@@ -1,4 +1,5 @@
 """Layers PyTorch does not have, written so that their source can be copied into exported code as it is."""
+
 from torch import nn
 
 
@@ -24,5 +25,6 @@ class SamePad2d(nn.Module):
         return nn.functional.pad(x, pads, value=self.value)
 
     def extra_repr(self):
-        return (f"kernel_size={self.for_kernel}, stride={self.for_stride}, dilation={self.for_dilation}, "
-                f"value={self.value}")
+        return (
+            f"kernel_size={self.for_kernel}, stride={self.for_stride}, dilation={self.for_dilation}, value={self.value}"
+        )

@@ -2,9 +2,14 @@
 
 These are the only numbers typed in anywhere: the papers' own, each with its source and setting.
 """
+
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+from .analysis.report import human
+from .registry import lookup
 
 
 @dataclass(frozen=True)
@@ -32,42 +37,50 @@ class Published:
 
     def display(self) -> str:
         if self.rounding:  # as printed: 138M (to 1e6), 4.2M (to 1e5), 37.67M (to 1e4), 6.5G (to 1e8)
-            import math
-
             unit, suffix = (1e9, "G") if self.value >= 1e9 else (1e6, "M")
             decimals = max(0, round(math.log10(unit / self.rounding)))
             return f"{self.value / unit:.{decimals}f}{suffix}"
         if self.tolerance:
-            from .report import human
-
             return f"{human(self.value)} (±{self.tolerance:.0%})"
         return f"{int(self.value):,}"
 
 
 PUBLISHED: list[Published] = [
     Published("vgg16", "params", 138_357_544, "VGG paper Table 2 (138M); torchvision vgg16; Keras VGG16"),
-    Published("vgg16", "mult_adds", 15.47e9, "torchvision vgg16 (15.47 GFLOPS, which are multiply-adds); "
-              "MobileNet paper Table 8: 15,300M", tolerance=0.02),
+    Published(
+        "vgg16",
+        "mult_adds",
+        15.47e9,
+        "torchvision vgg16 (15.47 GFLOPS, which are multiply-adds); MobileNet paper Table 8: 15,300M",
+        tolerance=0.02,
+    ),
     Published("resnet50", "params", 25_557_032, "torchvision resnet50"),
     Published("resnet50", "mult_adds", 4.09e9, "torchvision resnet50 (v1.5)", tolerance=0.02),
     Published("densenet121", "params", 7_978_856, "torchvision densenet121"),
     Published("resnet56", "params", 853_018, "He et al. 2016, Table 6 (0.85M)", input_shape=(3, 32, 32)),
-    Published("densenet40_k12", "params", 1.0e6, "DenseNet paper, Table 2", input_shape=(3, 32, 32),
-              tolerance=0.03),
-    Published("densenet_bc100_k12", "params", 0.8e6, "DenseNet paper, Table 2", input_shape=(3, 32, 32),
-              tolerance=0.06),
+    Published("densenet40_k12", "params", 1.0e6, "DenseNet paper, Table 2", input_shape=(3, 32, 32), tolerance=0.03),
+    Published(
+        "densenet_bc100_k12", "params", 0.8e6, "DenseNet paper, Table 2", input_shape=(3, 32, 32), tolerance=0.06
+    ),
 ]
 # VGG paper, Table 2: "Number of parameters (in millions)" for configurations A, A-LRN, B, C, D, E at 224.
 VGG_TABLE_2 = {"A": 133, "A-LRN": 133, "B": 133, "C": 134, "D": 138, "E": 144}
-PUBLISHED += [Published("vgg", "params", m * 1e6, "VGG paper, Table 2", knobs={"config": c}, rounding=1e6)
-              for c, m in VGG_TABLE_2.items()]
+PUBLISHED += [
+    Published("vgg", "params", m * 1e6, "VGG paper, Table 2", knobs={"config": c}, rounding=1e6)
+    for c, m in VGG_TABLE_2.items()
+]
 
 # torchvision's googlenet (BN, 3x3 in the "5x5" branch) and SqueezeNet 1.0 / 1.1 at 224, 1000 classes.
 # torchvision's "GFLOPS" are multiply-adds (see vgg16 above).
 PUBLISHED += [
     Published("googlenet_torchvision", "params", 6_624_904, "torchvision googlenet (num_params)"),
-    Published("googlenet_torchvision", "params", 13_004_888, "torchvision GoogLeNet(aux_logits=True)",
-              knobs={"aux_logits": True}),
+    Published(
+        "googlenet_torchvision",
+        "params",
+        13_004_888,
+        "torchvision GoogLeNet(aux_logits=True)",
+        knobs={"aux_logits": True},
+    ),
     Published("googlenet_torchvision", "mult_adds", 1.50e9, "torchvision googlenet (1.50 GFLOPS)", tolerance=0.02),
     Published("squeezenet1_0", "params", 1_248_424, "SqueezeNet paper, Table 1; torchvision squeezenet1_0"),
     Published("squeezenet1_0", "mult_adds", 0.82e9, "torchvision squeezenet1_0 (0.82 GFLOPS)", tolerance=0.02),
@@ -79,11 +92,17 @@ PUBLISHED += [
 # in the table's K and M, per row (our module names). Rows without parameters print nothing.
 GOOGLENET_TABLE_1_SOURCE = "Szegedy et al., Going Deeper with Convolutions, CVPR 2015, Table 1"
 GOOGLENET_TABLE_1 = {  # row: (params in K, ops in M)
-    "conv1": (2.7, 34), "conv2": (112, 360),
-    "inception3a": (159, 128), "inception3b": (380, 304),
-    "inception4a": (364, 73), "inception4b": (437, 88), "inception4c": (463, 100), "inception4d": (580, 119),
+    "conv1": (2.7, 34),
+    "conv2": (112, 360),
+    "inception3a": (159, 128),
+    "inception3b": (380, 304),
+    "inception4a": (364, 73),
+    "inception4b": (437, 88),
+    "inception4c": (463, 100),
+    "inception4d": (580, 119),
     "inception4e": (840, 170),
-    "inception5a": (1072, 54), "inception5b": (1388, 71),
+    "inception5a": (1072, 54),
+    "inception5b": (1388, 71),
     "fc": (1000, 1),
 }
 
@@ -100,8 +119,12 @@ MOBILENET_TABLE_8 = [
 SQUEEZENET_MODEL_MB = (4.8, "Iandola et al. 2016, Table 2: 32-bit, uncompressed")
 
 # The lecture's paper-and-pen exercise at 3x32x32: (layer, output C x H x W, parameters).
-LECTURE_EXERCISE = [("conv1", (6, 28, 28), 456), ("pool1", (6, 14, 14), 0), ("conv2", (16, 10, 10), 2416),
-                    ("pool2", (16, 5, 5), 0)]
+LECTURE_EXERCISE = [
+    ("conv1", (6, 28, 28), 456),
+    ("pool1", (6, 14, 14), 0),
+    ("conv2", (16, 10, 10), 2416),
+    ("pool2", (16, 5, 5), 0),
+]
 
 
 def published_for(name: str, family: str) -> list[Published]:
@@ -113,11 +136,10 @@ def matches_setting(p: Published, analysis) -> bool:
     """True when the analysis was made at the published setting (input and knobs)."""
     if tuple(analysis.input_shape) != tuple(p.input_shape):
         return False
-    from .registry import lookup
-
     family, preset = lookup(p.name)
     wanted = {**family.defaults(), **(preset.knobs if preset else {}), **p.knobs}
     return all(analysis.knobs.get(k) == v for k, v in wanted.items())
+
 
 # -- Dual Path Networks ---------------------------------------------------------------------------------------
 # Parameters: timm's dpn68/92/98/131 (the authors' MXNet weights, github.com/cypw/DPNs, ported), given to 0.01M;
@@ -129,11 +151,20 @@ def matches_setting(p: Published, analysis) -> bool:
 # README gives DPN-68 2.5 GFLOPs; ours is 2.33 G and we found no counting that gives 2.5, so it is not checked.
 DPN_PARAMS_MILLIONS = {"dpn68": 12.61, "dpn92": 37.67, "dpn98": 61.57, "dpn131": 79.25}
 DPN_TABLE_2_GFLOPS = {"dpn92": 6.5, "dpn98": 11.7, "dpn131": 16.0}
-PUBLISHED += [Published(name, "params", m * 1e6, "timm (the authors' weights); 37.8M/61.7M/79.5M quoted elsewhere "
-                        "also count batch-norm running statistics", rounding=1e4)
-              for name, m in DPN_PARAMS_MILLIONS.items()]
-PUBLISHED += [Published(name, "mult_adds", g * 1e9, "DPN paper, Table 2 (GFLOPs, which are multiply-adds)",
-                        rounding=1e8) for name, g in DPN_TABLE_2_GFLOPS.items()]
+PUBLISHED += [
+    Published(
+        name,
+        "params",
+        m * 1e6,
+        "timm (the authors' weights); 37.8M/61.7M/79.5M quoted elsewhere also count batch-norm running statistics",
+        rounding=1e4,
+    )
+    for name, m in DPN_PARAMS_MILLIONS.items()
+]
+PUBLISHED += [
+    Published(name, "mult_adds", g * 1e9, "DPN paper, Table 2 (GFLOPs, which are multiply-adds)", rounding=1e8)
+    for name, g in DPN_TABLE_2_GFLOPS.items()
+]
 
 # -- MobileNet v1 (Howard et al. 2017): (million multiply-adds, million parameters) at 1000 classes ---------
 # Parameters are printed to 0.1M, so they are checked at that precision (0.25 MobileNet-224 is 470,072, printed
@@ -150,14 +181,28 @@ _MOBILENET_V1_ROWS = [  # (preset, input side, source, (mult-adds, params))
     ("mobilenet_v1_160", 160, "MobileNet paper, Table 7", MOBILENET_V1_TABLE_7[160]),
     ("mobilenet_v1_128", 128, "MobileNet paper, Table 7", MOBILENET_V1_TABLE_7[128]),
 ]
-PUBLISHED += [Published("mobilenet_v1", "params", 4_231_976, "MobileNet paper, Tables 4, 6, 7 (4.2M); Keras "
-                        "MobileNet, trainable parameters", knobs={"alpha": 1.0, "depthwise": True}),
-              Published("mobilenet_v1", "mult_adds", 569e6, "MobileNet paper, Tables 4, 6, 7",
-                        knobs={"alpha": 1.0, "depthwise": True}, tolerance=0.02)]
+PUBLISHED += [
+    Published(
+        "mobilenet_v1",
+        "params",
+        4_231_976,
+        "MobileNet paper, Tables 4, 6, 7 (4.2M); Keras MobileNet, trainable parameters",
+        knobs={"alpha": 1.0, "depthwise": True},
+    ),
+    Published(
+        "mobilenet_v1",
+        "mult_adds",
+        569e6,
+        "MobileNet paper, Tables 4, 6, 7",
+        knobs={"alpha": 1.0, "depthwise": True},
+        tolerance=0.02,
+    ),
+]
 for _name, _side, _source, (_madds, _params) in _MOBILENET_V1_ROWS:
-    PUBLISHED += [Published(_name, "params", _params * 1e6, _source, input_shape=(3, _side, _side), rounding=1e5),
-                  Published(_name, "mult_adds", _madds * 1e6, _source, input_shape=(3, _side, _side),
-                            tolerance=0.02)]
+    PUBLISHED += [
+        Published(_name, "params", _params * 1e6, _source, input_shape=(3, _side, _side), rounding=1e5),
+        Published(_name, "mult_adds", _madds * 1e6, _source, input_shape=(3, _side, _side), tolerance=0.02),
+    ]
 
 # -- MobileNetV2 (Sandler et al. 2018) ---------------------------------------------------------------------------
 # torchvision's mobilenet_v2: 3,504,872 parameters, 0.30 GFLOPS (multiply-adds); the paper's Table 4: 300M
@@ -166,36 +211,65 @@ for _name, _side, _source, (_madds, _params) in _MOBILENET_V1_ROWS:
 # ours without batch norm 6,060,840), so parameters are checked against torchvision only.
 PUBLISHED += [
     Published("mobilenet_v2", "params", 3_504_872, "torchvision mobilenet_v2", knobs={"width_mult": 1.0}),
-    Published("mobilenet_v2", "mult_adds", 300e6, "MobileNetV2 paper, Table 4 (300M); torchvision (0.30 GFLOPS)",
-              knobs={"width_mult": 1.0}, tolerance=0.02),
-    Published("mobilenet_v2_140", "mult_adds", 585e6, "MobileNetV2 paper, Table 4 (MobileNetV2 (1.4))",
-              tolerance=0.02),
+    Published(
+        "mobilenet_v2",
+        "mult_adds",
+        300e6,
+        "MobileNetV2 paper, Table 4 (300M); torchvision (0.30 GFLOPS)",
+        knobs={"width_mult": 1.0},
+        tolerance=0.02,
+    ),
+    Published("mobilenet_v2_140", "mult_adds", 585e6, "MobileNetV2 paper, Table 4 (MobileNetV2 (1.4))", tolerance=0.02),
 ]
 
 # -- NASNet-A (Zoph et al. 2018), "N @ P" ------------------------------------------------------------------------
 # Table 4 (mobile, 224): 5.3M parameters, 564M multiply-adds; Cadene's nasnetamobile (the authors' weights):
 # 5,289,978. Table 2 (large, 331): 88.9M, 23.8B; ours (and Cadene's nasnetalarge) 88,753,150, 0.2% below.
 PUBLISHED += [
-    Published("nasnet_a_mobile", "params", 5_289_978, "Cadene pretrainedmodels nasnetamobile; NASNet paper, "
-              "Table 4 (5.3M)"),
+    Published(
+        "nasnet_a_mobile", "params", 5_289_978, "Cadene pretrainedmodels nasnetamobile; NASNet paper, Table 4 (5.3M)"
+    ),
     Published("nasnet_a_mobile", "mult_adds", 564e6, "NASNet paper, Table 4", tolerance=0.03),
-    Published("nasnet", "params", 88.9e6, "NASNet paper, Table 2, NASNet-A (6 @ 4032)", input_shape=(3, 331, 331),
-              knobs={"cell_repeats": 6, "penultimate_filters": 4032, "stem_filters": 96}, tolerance=0.005),
-    Published("nasnet", "mult_adds", 23.8e9, "NASNet paper, Table 2, NASNet-A (6 @ 4032)", input_shape=(3, 331, 331),
-              knobs={"cell_repeats": 6, "penultimate_filters": 4032, "stem_filters": 96}, tolerance=0.02),
+    Published(
+        "nasnet",
+        "params",
+        88.9e6,
+        "NASNet paper, Table 2, NASNet-A (6 @ 4032)",
+        input_shape=(3, 331, 331),
+        knobs={"cell_repeats": 6, "penultimate_filters": 4032, "stem_filters": 96},
+        tolerance=0.005,
+    ),
+    Published(
+        "nasnet",
+        "mult_adds",
+        23.8e9,
+        "NASNet paper, Table 2, NASNet-A (6 @ 4032)",
+        input_shape=(3, 331, 331),
+        knobs={"cell_repeats": 6, "penultimate_filters": 4032, "stem_filters": 96},
+        tolerance=0.02,
+    ),
 ]
 # MobileNet paper, Table 2: resources per layer type of 1.0 MobileNet-224 (% of multiply-adds, % of parameters of
 # the weight layers). The first row's 1.19% is a misprint for 1.91%: the column then sums to 100 (ours: 1.91%).
-MOBILENET_V1_TABLE_2 = {"Conv 1x1": (94.86, 74.59), "Conv DW 3x3": (3.06, 1.06), "Conv 3x3": (1.19, 0.02),
-                        "Fully Connected": (0.18, 24.33)}
+MOBILENET_V1_TABLE_2 = {
+    "Conv 1x1": (94.86, 74.59),
+    "Conv DW 3x3": (3.06, 1.06),
+    "Conv 3x3": (1.19, 0.02),
+    "Fully Connected": (0.18, 24.33),
+}
 
 # Receptive field, effective stride (our jump) and effective padding at the last layer before the classifier,
 # computed by the library of Araujo, Norris & Sim ("Computing Receptive Fields of Convolutional Neural Networks",
 # Distill 2019), table of github.com/google-research/receptive_field: vgg_16 (TF-Slim) 212, 32, 90. Effective
 # padding P: the first output's window starts at input pixel -P, i.e. P = r / 2 - start in our convention.
 RECEPTIVE_FIELDS = {
-    "vgg16": {"layer": "block5.pool", "receptive_field": 212, "jump": 32, "effective_padding": 90,
-              "source": "Araujo, Norris & Sim, Distill 2019 (google-research/receptive_field)"},
+    "vgg16": {
+        "layer": "block5.pool",
+        "receptive_field": 212,
+        "jump": 32,
+        "effective_padding": 90,
+        "source": "Araujo, Norris & Sim, Distill 2019 (google-research/receptive_field)",
+    },
 }
 
 # Veit, Wilber & Belongie, "Residual Networks Behave Like Ensembles of Relatively Shallow Networks",
@@ -210,15 +284,15 @@ VEIT_2016 = {
     "effective_high": 17,
     "effective_path_share": 0.0045,  # ... which are only 0.45% of all paths
     "single_deletion": "deleting a single block from a trained ResNet-110 barely changes its test error, "
-                       "except at the downsampling blocks; deleting a layer of a plain VGG-style network "
-                       "drops it to chance (Sec. 4.1, Fig. 3)",
+    "except at the downsampling blocks; deleting a layer of a plain VGG-style network "
+    "drops it to chance (Sec. 4.1, Fig. 3)",
     "k_deletions": "deleting k random blocks degrades the error smoothly (Sec. 4.2, Fig. 5a)",
 }
 
 # The lecture's edge-computing slides ("Brief Overview: Edge-Computing"): the claims the Edge computing page
 # tests on our own trained networks, never shown as our result.
 LECTURE_EDGE = {
-    "source": "the lecture, \"Brief Overview: Edge-Computing\"",
+    "source": 'the lecture, "Brief Overview: Edge-Computing"',
     "pruning_size_ratio": 2.0,  # Pruning & Truncation: "reduced up to 2x in size ...
     "pruning_accuracy_retained": 0.97,  # ... while retaining 97% of the original accuracy"
     "quantization_size_ratio": 4.0,  # "Reducing a model encoded in 32-bit into 8-bit cut model size x4"

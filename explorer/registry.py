@@ -4,14 +4,18 @@ A family is a builder (a function returning an nn.Module) plus the declaration o
 keyword arguments ("knobs"). A preset is a named dict of knob values, as timm names
 its variants. `build(family, **{**preset, **sliders})` is the whole contract.
 """
+
 from __future__ import annotations
 
+import difflib
+import functools
 import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from .errors import KnobError, UnknownNameError
+from .errors import KnobError, LimitError, UnknownNameError
 
 KINDS = ("int", "float", "bool", "choice", "ints", "text")
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
@@ -139,9 +143,14 @@ class Knob:
         return str(value)  # text as typed
 
     def _type_text(self) -> str:
-        return {"int": "a whole number", "float": "a number", "bool": "true or false",
-                "choice": f"one of {self._choices_text()}", "ints": "whole numbers separated by commas",
-                "text": f"text of at most {self.max_len:,} characters"}[self.kind]
+        return {
+            "int": "a whole number",
+            "float": "a number",
+            "bool": "true or false",
+            "choice": f"one of {self._choices_text()}",
+            "ints": "whole numbers separated by commas",
+            "text": f"text of at most {self.max_len:,} characters",
+        }[self.kind]
 
     def _range_text(self) -> str:
         if self.kind == "choice":
@@ -175,7 +184,6 @@ class Preset:
     knobs: dict
     title: str
     input_shape: tuple | None = None
-    note: str = ""  # what the paper publishes for it, e.g. "138,357,544 params"
 
 
 @dataclass
@@ -199,6 +207,16 @@ class Family:
         assert len(set(names)) == len(names), f"{self.name}: knob declared twice"
         for name in names:  # every knob is a builder keyword of exactly the same name
             assert name in params, f"{self.name}: knob '{name}' is not a keyword of {self.builder.__name__}"
+
+    def make(self, knobs: dict, in_channels: int):
+        """Call the builder with these knobs (and the input's channels, when the builder takes them)."""
+        if self._takes_in_channels:
+            return self.builder(**knobs, in_channels=in_channels)
+        return self.builder(**knobs)
+
+    @functools.cached_property
+    def _takes_in_channels(self) -> bool:
+        return "in_channels" in inspect.signature(self.builder).parameters
 
     def knob(self, name: str) -> Knob:
         for k in self.knobs:
@@ -237,8 +255,9 @@ _FAMILIES: dict[str, Family] = {}
 _PRESETS: dict[str, Preset] = {}
 
 
-def register(family: Family, presets: dict[str, dict] | None = None, titles: dict | None = None,
-             inputs: dict | None = None, notes: dict | None = None) -> Family:
+def register(
+    family: Family, presets: dict[str, dict] | None = None, titles: dict | None = None, inputs: dict | None = None
+) -> Family:
     """Register a family and its presets (name -> knob dict)."""
     assert family.name not in _FAMILIES, family.name
     _FAMILIES[family.name] = family
@@ -247,22 +266,18 @@ def register(family: Family, presets: dict[str, dict] | None = None, titles: dic
         assert name not in _PRESETS and (name not in _FAMILIES or name == family.name), name
         assert name != family.name or family.check(knobs) == family.defaults(), f"{name} must be the defaults"
         family.check(knobs)  # a preset must be valid by construction
-        preset = Preset(name, family.name, dict(knobs), (titles or {}).get(name, name),
-                        (inputs or {}).get(name), (notes or {}).get(name, ""))
+        preset = Preset(name, family.name, dict(knobs), (titles or {}).get(name, name), (inputs or {}).get(name))
         family.presets[name] = preset
         _PRESETS[name] = preset
     return family
 
 
 def all_families() -> dict[str, Family]:
-    import importlib
-
-    importlib.import_module(f"{__package__}.families")  # registers every family on first use
+    """Every registered family (explorer/__init__.py imports explorer.families, whose modules register them)."""
     return dict(_FAMILIES)
 
 
 def all_presets() -> dict[str, Preset]:
-    all_families()
     return dict(_PRESETS)
 
 
@@ -287,12 +302,13 @@ def lookup(name: str) -> tuple[Family, Preset | None]:
 
 
 def _unknown(name: str) -> str:
-    import difflib
-
     known = sorted(list(_FAMILIES) + list(_PRESETS))
     close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else \
-        " Run 'python -m explorer list' to see them."
+    hint = (
+        f" Did you mean {' or '.join(repr(c) for c in close)}?"
+        if close
+        else " Run 'python -m explorer list' to see them."
+    )
     return f"'{name}' is neither a family nor a preset.{hint}"
 
 
@@ -315,8 +331,12 @@ def configure(name: str, input_shape=None, **knobs) -> Config:
     family, preset = lookup(name)
     merged = {**(preset.knobs if preset else {}), **knobs}
     values = family.check(merged)
-    if input_shape is None and preset is not None and preset.input_shape and not \
-            (family.input_knob and family.input_knob in knobs):
+    if (
+        input_shape is None
+        and preset is not None
+        and preset.input_shape
+        and not (family.input_knob and family.input_knob in knobs)
+    ):
         input_shape = preset.input_shape
     shape = check_input_shape(family.input_for(values, input_shape))
     if family.input_knob and shape[1] == shape[2]:  # the input side and the knob are one value
@@ -333,12 +353,12 @@ MAX_CHANNELS = 64
 
 
 def check_input_shape(shape) -> tuple[int, int, int]:
-    from .errors import LimitError
-
     try:
         c, h, w = (int(v) for v in shape)
     except (TypeError, ValueError):
-        raise KnobError(f"The input shape must be three whole numbers C x H x W, e.g. 3x32x32; got {shape!r}.") from None
+        raise KnobError(
+            f"The input shape must be three whole numbers C x H x W, e.g. 3x32x32; got {shape!r}."
+        ) from None
     if min(c, h, w) < 1:
         raise KnobError(f"Every side of the input must be at least 1; got {c}x{h}x{w}.")
     if max(h, w) > MAX_SIDE or c > MAX_CHANNELS:

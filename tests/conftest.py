@@ -1,27 +1,37 @@
 """Shared fixtures: the AppTest runner and hypothesis settings."""
+
 import contextlib
+import inspect
 import os
+import shutil
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from playwright.sync_api import sync_playwright
+from streamlit.testing.v1 import AppTest
+
+from explorer.live import cache
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # Property tests build real PyTorch layers: no per-example deadline on a loaded 2-core CI machine.
-settings.register_profile("default", deadline=None, max_examples=60,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("ci", deadline=None, max_examples=60, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("default", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", deadline=None, max_examples=60, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 @pytest.fixture
 def app():
     """An AppTest of the whole app (router + shared sidebar), started on a given page."""
-    from streamlit.testing.v1 import AppTest
 
     def start(page: str | None = None, query: dict | None = None, state: dict | None = None):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
@@ -41,22 +51,27 @@ def app():
 def cache_dir(tmp_path_factory):
     """The disk cache of the tests that train (layer removal, transfer, edge): one folder for the whole session,
     so a network one module trained is loaded by the next, and by the CLI the tests start."""
-    from explorer import training
 
     folder = tmp_path_factory.getbasetemp() / "explorer-cache"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(training.CACHE_ENV, str(folder))
+        mp.setenv(cache.CACHE_ENV, str(folder))
         yield folder
 
 
 # -- the real browser -------------------------------------------------------------------------
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 def _free_port() -> int:
-    import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -65,12 +80,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def chromium_path():
-    import shutil
 
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
-        message = ("Debian's chromium is not installed, so the browser tests cannot run "
-                   "(sudo apt-get install chromium, or run .ci/run).")
+        message = (
+            "Debian's chromium is not installed, so the browser tests cannot run "
+            "(sudo apt-get install chromium, or run .ci/run)."
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message + " Under CI they must run.")
         pytest.skip(message)
@@ -80,15 +96,29 @@ def chromium_path():
 @pytest.fixture(scope="session")
 def server_url(chromium_path):
     """`streamlit run app.py` on a free port, for the whole session."""
-    import subprocess
-    import time
-    import urllib.request
 
     port = _free_port()
     log = open(ROOT / ".pytest-streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-                             "--server.port", str(port), "--browser.gatherUsageStats", "false",
-                             "--server.fileWatcherType", "none"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -108,7 +138,6 @@ def server_url(chromium_path):
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS)
@@ -159,7 +188,9 @@ def wait_idle(pg, settle_ms: int = 500) -> None:
             const app = document.querySelector('[data-testid=stApp]');
             return app && app.getAttribute('data-test-script-state') === 'notRunning'
                 && performance.now() - (window.__lastChange || 0) > settle;
-        }""", arg=settle_ms)
+        }""",
+        arg=settle_ms,
+    )
 
 
 @contextlib.contextmanager
@@ -181,3 +212,42 @@ def metric_value(pg, label: str):
 def screenshot(pg, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+# -- the subsets: `make test-fast` leaves out what trains, drives a browser or spawns a process -----------------
+TRAINS = ("run_experiment(", "trained_network(", "cached_model(", "train(", "TRAIN_CALLS", '.run").click()')
+SPAWNS = ("run_cli(", "subprocess", "sys.executable", "served_app", "Popen(")
+
+
+def _sources(item) -> str:
+    """The code of the test, of the module-level helpers it calls (two levels) and of every fixture it uses."""
+    module = getattr(item, "module", None)
+    fixtures = getattr(item, "_fixtureinfo", None)
+    todo = [getattr(item, "function", None)] + [
+        d.func for defs in (fixtures.name2fixturedefs.values() if fixtures else ()) for d in defs
+    ]
+    texts, seen = [], set()
+    for depth in range(3):
+        called = []
+        for fn in todo:
+            if fn is None or id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            with contextlib.suppress(TypeError, OSError):
+                texts.append(inspect.getsource(fn))
+            code = getattr(fn, "__code__", None)
+            if code is not None and module is not None and depth < 2:
+                called += [getattr(module, n) for n in code.co_names if inspect.isfunction(getattr(module, n, None))]
+        todo = called
+    return "\n".join(texts)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("browser"):
+            continue
+        code = _sources(item)
+        if any(word in code for word in TRAINS):
+            item.add_marker(pytest.mark.slow)
+        if any(word in code for word in SPAWNS):
+            item.add_marker(pytest.mark.subprocess)

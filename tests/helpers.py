@@ -1,4 +1,5 @@
 """Assertions shared by several test files (AppTest, browser and core tests)."""
+
 import os
 import subprocess
 import sys
@@ -7,7 +8,8 @@ from pathlib import Path
 import torch
 
 from explorer import analyze, configure
-from explorer.models import build_meta
+from explorer.build import meta_model as build_meta
+from explorer.live import cache as disk
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +36,7 @@ def assert_fast_trace_agrees(name: str, **knobs) -> None:
     def record(layer):
         def hook(module, inputs, output):  # returns None: the output is left alone
             seen.setdefault(layer, []).append(tuple(output.shape[1:]))
+
         return hook
 
     for n, m in model.named_modules():
@@ -55,8 +58,8 @@ def set_args(settings: dict) -> list[str]:
 
 def run_cli(*args, cache, timeout: float = 600) -> subprocess.CompletedProcess:
     """`python -m explorer ARGS` in a subprocess, reading and writing the disk cache in `cache`."""
-    from explorer import training
 
-    env = {**os.environ, training.CACHE_ENV: str(cache)}
-    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=timeout)
+    env = {**os.environ, disk.CACHE_ENV: str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=timeout
+    )

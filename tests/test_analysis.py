@@ -1,4 +1,5 @@
 """analyze(): every family and preset, the published totals, collapses and bad knobs."""
+
 import json
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from explorer import ShapeError, all_presets, analyze, build, configure
-from explorer.models import build_meta
+from explorer.build import meta_model as build_meta
 from explorer.reference import LECTURE_EXERCISE, PUBLISHED, VGG_TABLE_2
 from helpers import assert_fast_trace_agrees
 
@@ -46,8 +47,16 @@ def test_multiply_adds_agree_with_torch_flop_counter(name):
     assert a.totals.mult_adds == counter.get_total_flops() // 2
 
 
-@pytest.mark.parametrize("name,shape", [("lecture_exercise", None), ("resnet20", None), ("densenet40_k12", None),
-                                        ("vgg11_bn", (3, 32, 32)), ("resnet18", (3, 64, 64))])
+@pytest.mark.parametrize(
+    "name,shape",
+    [
+        ("lecture_exercise", None),
+        ("resnet20", None),
+        ("densenet40_k12", None),
+        ("vgg11_bn", (3, 32, 32)),
+        ("resnet18", (3, 64, 64)),
+    ],
+)
 def test_analysis_matches_a_real_model_on_a_real_tensor(name, shape):
     a = analyze(name, shape)
     model = build(name, shape).eval()
@@ -56,6 +65,7 @@ def test_analysis_matches_a_real_model_on_a_real_tensor(name, shape):
     def record(name):
         def hook(module, inputs, output):
             outputs.setdefault(name, tuple(output.shape[1:]))
+
         return hook
 
     hooks = [m.register_forward_hook(record(n)) for n, m in model.named_modules() if not list(m.children())]
@@ -144,23 +154,47 @@ def test_receptive_fields_follow_the_recurrences():
 
 def test_json_view_has_the_documented_keys():
     d = analyze("resnet56").to_dict()
-    assert {"name", "knobs", "input_shape", "output_shape", "total_params", "trainable_params", "mult_adds",
-            "layers"} <= set(d)
+    assert {
+        "name",
+        "knobs",
+        "input_shape",
+        "output_shape",
+        "total_params",
+        "trainable_params",
+        "mult_adds",
+        "layers",
+    } <= set(d)
     json.dumps(d)
     assert d["total_params"] == 853_018 and d["knobs"]["depth"] == 56
 
 
 def test_analysing_vgg16_at_224_allocates_no_weights():
-    code = ("import explorer; explorer.analyze('resnet20');"
-            "hwm = lambda: int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]);"
-            "before = hwm(); explorer.analyze('vgg16', (3, 224, 224)); print((hwm() - before) // 1024)")
-    grown_mb = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                  cwd=str(__import__("pathlib").Path(__file__).parent.parent)).stdout)
+    code = (
+        "import explorer; explorer.analyze('resnet20');"
+        "hwm = lambda: int([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0]);"
+        "before = hwm(); explorer.analyze('vgg16', (3, 224, 224)); print((hwm() - before) // 1024)"
+    )
+    grown_mb = int(
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=str(__import__("pathlib").Path(__file__).parent.parent),
+        ).stdout
+    )
     assert grown_mb < 100, f"analysing VGG-16 grew the process by {grown_mb} MB (its weights are 528 MB)"
     # the same measurement sees real weights when they are allocated: the check can fail
     code = code.replace("explorer.analyze('vgg16', (3, 224, 224))", "explorer.build('vgg16', (3, 224, 224))")
-    grown_real = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                    cwd=str(__import__("pathlib").Path(__file__).parent.parent)).stdout)
+    grown_real = int(
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=str(__import__("pathlib").Path(__file__).parent.parent),
+        ).stdout
+    )
     assert grown_real > 500
 
 

@@ -1,4 +1,5 @@
 """AppTest: the Explore and Compare pages, driven through the shared sidebar."""
+
 from helpers import metric, no_exceptions
 
 EXPLORE, COMPARE = "app_pages/explore.py", "app_pages/compare.py"
@@ -106,7 +107,7 @@ def test_the_idea_tabs_of_vgg_resnet_and_densenet(app):
     assert "conv3-256  conv3-256  conv1-256" in list(table["C"])
     at = app(query={"family": "resnet", "preset": "resnet56"})
     text = " ".join(m.value for m in at.markdown)
-    assert "27 residual blocks" in text and f"{2 ** 27:,} paths" in text
+    assert "27 residual blocks" in text and f"{2**27:,} paths" in text
     at = app(query={"family": "densenet", "preset": "densenet40_k12"})
     rows = at.dataframe[-1].value
     assert len(rows) == 36 and set(rows["agrees"]) == {"✓"}

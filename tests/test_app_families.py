@@ -1,4 +1,5 @@
 """AppTest: the GoogLeNet, FractalNet and SqueezeNet views ("The idea" tab) and the Compare page's families tab."""
+
 from helpers import metric, no_exceptions
 
 COMPARE = "app_pages/compare.py"
@@ -23,8 +24,9 @@ def _markdown(at) -> str:
 def test_googlenet_view_draws_the_module_and_follows_the_selection(app):
     at = app(query={"family": "googlenet"})
     no_exceptions(at)
-    assert {"The Inception module", "Per module, beside the paper's Table 1", "Inception module calculator"} <= \
-        {s.value for s in at.subheader}
+    assert {"The Inception module", "Per module, beside the paper's Table 1", "Inception module calculator"} <= {
+        s.value for s in at.subheader
+    }
     module = next(d for d in _dots(at) if "inception (3a)" in d)
     assert "5x5 conv\\n32" in module and "filter concatenation\\n256" in module
     at.selectbox(key="googlenet.module").set_value("inception4e").run()

@@ -1,10 +1,14 @@
 """AppTest: the Labs pages (Layer arithmetic, Exercises, Custom builder) and the PyTorch code tab of Explore."""
-from helpers import metric, no_exceptions
 
 from explorer.families.custom import table_1_text
+from helpers import metric, no_exceptions
 
-LAB, EXERCISES, BUILDER, EXPLORE = ("app_pages/layer_arithmetic.py", "app_pages/exercises.py",
-                                    "app_pages/custom_builder.py", "app_pages/explore.py")
+LAB, EXERCISES, BUILDER, EXPLORE = (
+    "app_pages/layer_arithmetic.py",
+    "app_pages/exercises.py",
+    "app_pages/custom_builder.py",
+    "app_pages/explore.py",
+)
 
 
 def _text(at) -> str:
@@ -20,6 +24,7 @@ def _plotly(at, containing=""):
 
 
 # -- Layer arithmetic ------------------------------------------------------------------------------
+
 
 def test_layer_arithmetic_opens_on_the_lectures_first_convolution(app):
     at = app(page=LAB)
@@ -99,6 +104,7 @@ def test_vgg16s_receptive_field_beside_the_published_one(app):
 
 # -- Exercises -----------------------------------------------------------------------------------
 
+
 def test_the_default_exercise_is_the_lectures_and_hides_its_answers(app):
     at = app(page=EXERCISES)
     no_exceptions(at)
@@ -154,6 +160,7 @@ def test_changing_the_level_of_the_lecture_draws_a_new_exercise(app):
 
 
 # -- Custom builder --------------------------------------------------------------------------------
+
 
 def test_the_builder_opens_on_the_lecture_network(app):
     at = app(page=BUILDER)

@@ -1,8 +1,10 @@
 """AppTest: the Residual paths and Layer removal pages (tiny trainings, a cache of their own)."""
-import pytest
-from helpers import metric, no_exceptions
 
-from explorer import data, training
+import pytest
+
+from explorer.live import cache as disk
+from explorer.live import data, training
+from helpers import metric, no_exceptions
 
 PATHS, REMOVAL = "app_pages/paths.py", "app_pages/layer_removal.py"
 LECTURE_Y3 = "y_3 = f_3(f_2(f_1(y_0) + y_0) + f_1(y_0) + y_0) + f_2(f_1(y_0) + y_0) + f_1(y_0) + y_0"
@@ -12,7 +14,7 @@ TINY = {"depth": 8, "width": 4, "epochs": 1, "draws": 1}
 
 @pytest.fixture(autouse=True)
 def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(disk.CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.delenv(data.CIFAR10_ENV, raising=False)
 
 
@@ -68,8 +70,10 @@ def test_the_sidebar_s_resnet_and_a_link_set_n(app):
 
 
 def test_measuring_path_gradients_live(app):
-    at = app(page=PATHS, state={f"path-gradients.{k}": v for k, v in TINY.items() if k != "draws"}
-             | {"path-gradients.samples": 2})
+    at = app(
+        page=PATHS,
+        state={f"path-gradients.{k}": v for k, v in TINY.items() if k != "draws"} | {"path-gradients.samples": 2},
+    )
     no_exceptions(at)
     at.button(key="path-gradients.run").click().run()
     no_exceptions(at)

@@ -1,19 +1,27 @@
 """AppTest: the Transfer learning and Edge computing pages (tiny trainings, a cache of their own)."""
+
 import pytest
+
+from explorer.live import cache as disk
+from explorer.live import data, training
 from helpers import metric, no_exceptions
 
-from explorer import data, training
-
 TRANSFER, EDGE = "app_pages/transfer.py", "app_pages/edge.py"
-TINY_TRANSFER = {"transfer-cut.width": 8, "transfer-cut.epochs": 1, "transfer-cut.steps": 5,
-                 "transfer-cut.examples": 1}
-TINY_EDGE = {"edge.width": 8, "edge.epochs": 1, "edge.dataset": "digits", "quantize.repeats": 5,
-             "prune.repeats": 5, "prune.finetune_steps": 0, "truncate.repeats": 5}
+TINY_TRANSFER = {"transfer-cut.width": 8, "transfer-cut.epochs": 1, "transfer-cut.steps": 5, "transfer-cut.examples": 1}
+TINY_EDGE = {
+    "edge.width": 8,
+    "edge.epochs": 1,
+    "edge.dataset": "digits",
+    "quantize.repeats": 5,
+    "prune.repeats": 5,
+    "prune.finetune_steps": 0,
+    "truncate.repeats": 5,
+}
 
 
 @pytest.fixture(autouse=True)
 def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(disk.CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.delenv(data.CIFAR10_ENV, raising=False)
 
 
@@ -62,8 +70,13 @@ def test_transfer_page_fine_tunes_then_keeps_results_through_bad_input(app):
 def test_edge_page_quantizes_prunes_and_tables_every_variant(app):
     at = app(page=EDGE, state=TINY_EDGE)
     no_exceptions(at)
-    assert [t.label for t in at.tabs] == ["Quantization", "Pruning and its curve", "Truncation", "Distillation",
-                                          "Every variant of this session"]
+    assert [t.label for t in at.tabs] == [
+        "Quantization",
+        "Pruning and its curve",
+        "Truncation",
+        "Distillation",
+        "Every variant of this session",
+    ]
     assert not at.metric and not at.dataframe
     at.button(key="quantize.run").click().run()
     no_exceptions(at)
@@ -74,7 +87,11 @@ def test_edge_page_quantizes_prunes_and_tables_every_variant(app):
     assert any("2x smaller, 97% of the accuracy" in m.value for m in at.markdown)
     table = at.dataframe[-1].value
     names = list(table["variant"])  # the int8 row names the engine, which depends on the CPU
-    assert names[0] == "vgg w8, fp32" and names[1].startswith("vgg w8, int8 (") and names[2] == "vgg w8, pruned 50% (global)"
+    assert (
+        names[0] == "vgg w8, fp32"
+        and names[1].startswith("vgg w8, int8 (")
+        and names[2] == "vgg w8, pruned 50% (global)"
+    )
     curve = at.get("plotly_chart")
     # moving the sparsity keeps the curve and says which setting it belongs to; 100% is one sentence
     at.slider(key="prune.sparsity").set_value(0.7).run()

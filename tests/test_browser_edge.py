@@ -1,10 +1,11 @@
 """The Transfer learning and Edge computing pages in Debian's Chromium: choose a cut, fine-tune, lighten a network."""
+
 import pytest
 from playwright.sync_api import expect
 
 from conftest import metric_value, rerun, screenshot, wait_idle
-from explorer import training
 from explorer.experiments import get_experiment
+from explorer.live import cache
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # The defaults (the README's screenshots): ~35 s for the transfer sweep, ~45 s for the base network and two
@@ -15,7 +16,7 @@ EDGE = {}
 
 def _forget(name: str, values: dict):
     """The server shares this process's cache folder: forget this result so the page computes it live."""
-    for path in training._paths(f"experiments/{name}", get_experiment(name).check(values)):
+    for path in cache._paths(f"experiments/{name}", get_experiment(name).check(values)):
         path.unlink(missing_ok=True)
 
 

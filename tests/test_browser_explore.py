@@ -1,4 +1,5 @@
 """The real app in Debian's Chromium: change a slider, see the table and the graph update."""
+
 import re
 
 import pytest
@@ -7,7 +8,6 @@ from playwright.sync_api import expect
 from conftest import metric_value, rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
-
 
 
 def _graph_text(pg):
@@ -44,8 +44,11 @@ def test_slider_updates_totals_table_and_graph(page):
     assert table.is_visible()
     derivation = pg.get_by_text("64 · (3·3 · 3 + 1) = 1,792").first
     derivation.scroll_into_view_if_needed()
-    assert pg.locator("[data-testid=stMarkdownContainer]", has_text="64 · (3·3 · 3 + 1) = 1,792").last.inner_text() \
+    assert (
+        pg.locator("[data-testid=stMarkdownContainer]", has_text="64 · (3·3 · 3 + 1) = 1,792")
+        .last.inner_text()
         .endswith("PyTorch: 1,792 ✓")
+    )
     pg.mouse.wheel(0, 250)
     pg.wait_for_timeout(300)
     screenshot(pg, "explore-table")

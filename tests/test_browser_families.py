@@ -1,4 +1,5 @@
 """The GoogLeNet, FractalNet and SqueezeNet views and the Compare page's families tab, in Debian's Chromium."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -8,8 +9,7 @@ pytestmark = pytest.mark.browser
 
 
 def _metric(pg, label):
-    box = pg.locator("[data-testid=stMetric]").filter(
-        has=pg.locator("[data-testid=stMetricLabel]", has_text=label))
+    box = pg.locator("[data-testid=stMetric]").filter(has=pg.locator("[data-testid=stMetricLabel]", has_text=label))
     return box.first.locator("[data-testid=stMetricValue]").inner_text()
 
 
@@ -61,8 +61,10 @@ def test_fractalnet_sample_button_draws_new_paths(page):
     expect(metric_value(pg, "Seed")).to_have_text("1")
     local = pg.locator("[data-testid=stGraphVizChart]", has_text="Local, p").first
     local.locator("svg").wait_for()
-    pg.wait_for_function("([element, before]) => element.innerHTML !== before",  # redrawn, maybe still drawing
-                         arg=[local.element_handle(), before])
+    pg.wait_for_function(
+        "([element, before]) => element.innerHTML !== before",  # redrawn, maybe still drawing
+        arg=[local.element_handle(), before],
+    )
     _show(pg, "Drop-path")
     screenshot(pg, "fractalnet-drop-path")
     _show(pg, "The expansion rule")

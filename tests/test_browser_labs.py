@@ -1,4 +1,5 @@
 """The Labs pages in Debian's Chromium: type as a student types, see what a student sees."""
+
 import re
 
 import pytest
@@ -7,7 +8,6 @@ from playwright.sync_api import expect
 from conftest import metric_value, rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
-
 
 
 def _type(pg, label, value):
@@ -23,8 +23,13 @@ def test_layer_arithmetic_with_the_sliding_window(page):
     pg = page.open("/layer-arithmetic")
     expect(metric_value(pg, "Output volume")).to_have_text("28 × 28 × 6")
     expect(metric_value(pg, "Parameters")).to_have_text("456")
-    for label, value in (("A (height)", 7), ("L (width)", 7), ("F (receptive field)", 3), ("S (stride)", 3),
-                         ("P (padding)", 0)):
+    for label, value in (
+        ("A (height)", 7),
+        ("L (width)", 7),
+        ("F (receptive field)", 3),
+        ("S (stride)", 3),
+        ("P (padding)", 0),
+    ):
         _type(pg, label, value)
     expect(metric_value(pg, "Output volume")).to_have_text("2 × 2 × 6")
     assert "is not a whole number: PyTorch floors it" in pg.locator("[data-testid=stAlert]").all_inner_texts()[0]
@@ -85,15 +90,18 @@ def test_custom_builder_errors_escaping_and_export(page):
     assert error.endswith("line 3, column 9: expected a number of kernels after 'conv3-', found 'x'")
     assert box.input_value() == "conv3-64\nmaxpool\n  conv3-x"  # the text stays in the box
     assert pg.locator("[data-testid=stException]").count() == 0
-    box.fill("# VGG paper, Table 1, column A, on CIFAR-10\nconv3-64, maxpool\nconv3-128, maxpool\n"
-             "conv3-256, conv3-256, maxpool\nconv3-512, conv3-512, maxpool\nconv3-512, conv3-512, maxpool\n"
-             "FC-4096, FC-4096, FC-10, soft-max")
+    box.fill(
+        "# VGG paper, Table 1, column A, on CIFAR-10\nconv3-64, maxpool\nconv3-128, maxpool\n"
+        "conv3-256, conv3-256, maxpool\nconv3-512, conv3-512, maxpool\nconv3-512, conv3-512, maxpool\n"
+        "FC-4096, FC-4096, FC-10, soft-max"
+    )
     box.press("Control+Enter")
     wait_idle(pg)
     expect(metric_value(pg, "Weight layers")).to_have_text("11")
     pg.wait_for_selector("[data-testid=stGraphVizChart] svg")
     pg.locator("[data-testid=stMetric]", has_text="Parameters").first.evaluate(
-        "e => e.scrollIntoView({block: 'start'})")  # the totals, the tabs and the graph of the box's network
+        "e => e.scrollIntoView({block: 'start'})"
+    )  # the totals, the tabs and the graph of the box's network
     wait_idle(pg)
     screenshot(pg, "labs-custom-builder")
     hostile = "Conv2D(8, 3, name='<img src=x onerror=alert(1)> **b** $x$')"

@@ -1,11 +1,12 @@
 """The Residual paths and Layer removal pages in Debian's Chromium: remove a block, train live, measure."""
+
 import pytest
 from playwright.sync_api import expect
 
 from conftest import metric_value, rerun, screenshot, wait_idle
-from explorer import training
 from explorer.experiments import get_experiment
 from explorer.experiments.layer_removal import network_settings
+from explorer.live import cache
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # The CI setting of tests/test_layer_removal.py: the lecture's effect with a wide margin, ~25 s of training.
@@ -16,10 +17,11 @@ MEASURE = {"epochs": 3, "samples": 5}
 def _forget_small_setting():
     """The server shares this process's cache folder: forget these settings so the pages compute them live."""
     settings = get_experiment("layer-removal").check(SMALL)
-    for kind, values in [("experiments/layer-removal", settings),
-                         ("experiments/path-gradients", get_experiment("path-gradients").check(MEASURE))] + [
-            ("layer-removal", network_settings(settings, net)) for net in ("residual", "plain")]:
-        for path in training._paths(kind, values):
+    for kind, values in [
+        ("experiments/layer-removal", settings),
+        ("experiments/path-gradients", get_experiment("path-gradients").check(MEASURE)),
+    ] + [("layer-removal", network_settings(settings, net)) for net in ("residual", "plain")]:
+        for path in cache._paths(kind, values):
             path.unlink(missing_ok=True)
 
 

@@ -1,4 +1,5 @@
 """python -m explorer: list, summary, JSON, and one-sentence errors with exit status 2."""
+
 import json
 import subprocess
 import sys
@@ -8,8 +9,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def test_list_shows_families_presets_and_knobs():
@@ -37,11 +39,13 @@ def test_summary_with_set_and_text():
 
 
 def test_errors_are_one_sentence_on_stderr_with_status_2():
-    for args, words in [(("summary", "resnet", "--set", "depth=57", "--set", "stem=cifar"), "6n+2"),
-                        (("summary", "vgg16", "--input", "3x16x16"), "3x32x32"),
-                        (("summary", "vgg16", "--set", "nope=1"), "has no knob"),
-                        (("summary", "vgg61"), "Did you mean"),
-                        (("summary", "vgg16", "--set", "width"), "KNOB=VALUE")]:
+    for args, words in [
+        (("summary", "resnet", "--set", "depth=57", "--set", "stem=cifar"), "6n+2"),
+        (("summary", "vgg16", "--input", "3x16x16"), "3x32x32"),
+        (("summary", "vgg16", "--set", "nope=1"), "has no knob"),
+        (("summary", "vgg61"), "Did you mean"),
+        (("summary", "vgg16", "--set", "width"), "KNOB=VALUE"),
+    ]:
         out = run(*args)
         assert out.returncode == 2, args
         assert out.stdout == "" and words in out.stderr and out.stderr.count("\n") == 1, out.stderr

@@ -1,12 +1,14 @@
 """Built-in datasets: digits, generated shapes with domain shifts, and CIFAR-10 files the tests write."""
+
+import os
 import pickle
 
 import numpy as np
 import pytest
 import torch
 
-from explorer import data
 from explorer.errors import DataError
+from explorer.live import data
 
 
 def test_digits_are_the_bundled_1797_images_split_by_the_seed():
@@ -88,11 +90,26 @@ def write_cifar(folder, per_batch=4, bytes_keys=True, protocol=2):
         labels = [(i + j) % 10 for j in range(per_batch)]
         batches[name] = (rows, labels)
         with open(folder / name, "wb") as f:
-            pickle.dump({key("batch_label"): f"batch {i}".encode(), key("labels"): labels, key("data"): rows,
-                         key("filenames"): [f"img{j}.png".encode() for j in range(per_batch)]}, f, protocol=protocol)
+            pickle.dump(
+                {
+                    key("batch_label"): f"batch {i}".encode(),
+                    key("labels"): labels,
+                    key("data"): rows,
+                    key("filenames"): [f"img{j}.png".encode() for j in range(per_batch)],
+                },
+                f,
+                protocol=protocol,
+            )
     with open(folder / "batches.meta", "wb") as f:
-        pickle.dump({key("label_names"): [n.encode() if bytes_keys else n for n in LABEL_NAMES],
-                     key("num_cases_per_batch"): per_batch, key("num_vis"): 3072}, f, protocol=protocol)
+        pickle.dump(
+            {
+                key("label_names"): [n.encode() if bytes_keys else n for n in LABEL_NAMES],
+                key("num_cases_per_batch"): per_batch,
+                key("num_vis"): 3072,
+            },
+            f,
+            protocol=protocol,
+        )
     return batches
 
 
@@ -143,7 +160,6 @@ class Payload:
         self.marker = marker
 
     def __reduce__(self):
-        import os
 
         return (os.system, (f"touch {self.marker}",))
 

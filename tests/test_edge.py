@@ -1,4 +1,5 @@
 """Edge computing on real trained networks: int8 quantization, magnitude pruning, truncation, distillation."""
+
 import json
 
 import pytest
@@ -6,10 +7,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer import edge, training
 from explorer.errors import ExperimentError, KnobError
 from explorer.experiments import get_experiment, run_experiment
-from explorer.experiments.networks import build_network, network_analysis
+from explorer.experiments.prune import findings_prune, lecture_check
+from explorer.live import compression as edge
+from explorer.live import training
+from explorer.live.networks import build_network, network_analysis
 from helpers import run_cli, set_args
 
 # One base network for every test: the default VGG (width 16) on the digits, two epochs (~6 s to train).
@@ -82,8 +85,12 @@ def test_pruned_weights_are_zero_at_the_requested_sparsity(scope, sparsity):
 def test_sparse_storage_is_measured_and_shrinks_with_sparsity():
     model = build_network("vgg", 16, (3, 32, 32), 10, seed=0).eval()
     dense = edge.model_bytes(model)
-    sizes = [edge.compressed_bytes(edge.make_permanent(edge.prune_magnitude(build_network(
-        "vgg", 16, (3, 32, 32), 10, seed=0), s))) for s in (0.0, 0.5, 0.9)]
+    sizes = [
+        edge.compressed_bytes(
+            edge.make_permanent(edge.prune_magnitude(build_network("vgg", 16, (3, 32, 32), 10, seed=0), s))
+        )
+        for s in (0.0, 0.5, 0.9)
+    ]
     assert sizes[0] > dense  # nothing pruned: the bit mask is pure overhead
     assert sizes[0] > sizes[1] > sizes[2]
     assert sizes[1] == pytest.approx(dense * (0.5 + 1 / 32), rel=0.05)  # half the values plus one bit a weight
@@ -108,17 +115,17 @@ def test_the_pruning_curve_tests_the_lecture_s_claim(pruned):
     assert all(0 <= a <= 1 for a in r["accuracy"] + r["finetuned_accuracy"])
     assert r["accuracy"][-1] < r["accuracy"][0] - 0.3  # 95% of the weights gone: the network breaks
     assert r["compressed_bytes"] == sorted(r["compressed_bytes"], reverse=True)
-    from explorer.experiments.edge import findings_prune, lecture_check
+
     check = lecture_check(r)
     assert check["found"] and check["ratio"] >= 2 and check["sparsity"] in (0.5, 0.6)
-    assert "\"2x smaller, 97% of the accuracy\"" in findings_prune(r)[0]
+    assert '"2x smaller, 97% of the accuracy"' in findings_prune(r)[0]
 
 
 def test_the_trunk_computes_what_the_network_computes_at_the_cut():
     for family, layer, shape in (("vgg", "block3.conv1", (32, 8, 8)), ("resnet", "layer3.0.conv1", (32, 16, 16))):
         model = build_network(family, 16, (3, 32, 32), 10, seed=0).eval()
         seen = {}
-        model.get_submodule(layer).register_forward_pre_hook(lambda m, args: seen.update(x=args[0]))
+        model.get_submodule(layer).register_forward_pre_hook(lambda m, args, seen=seen: seen.update(x=args[0]))
         x = torch.rand(4, 3, 32, 32)
         model(x)
         trunk = edge.trunk_before(model, layer)
@@ -166,8 +173,11 @@ def test_a_student_taught_by_soft_targets_alone_learns_the_task(cache_dir, quant
     assert r["labels"]["size_bytes"] == r["distilled"]["size_bytes"] < r["teacher"]["size_bytes"] / 3
     # chance is 10%; measured: 56% from soft targets alone, 88% from labels (the teacher: 85%)
     assert r["distilled"]["accuracy"] > 0.3 and r["labels"]["accuracy"] > 0.5
-    assert [v["variant"] for v in r["variants"]] == ["vgg w16, fp32 (teacher)", "vgg w8 student, labels only",
-                                                     "vgg w8 student, distilled (T = 2)"]
+    assert [v["variant"] for v in r["variants"]] == [
+        "vgg w16, fp32 (teacher)",
+        "vgg w8 student, labels only",
+        "vgg w8 student, distilled (T = 2)",
+    ]
 
 
 def test_cli_json_keys_of_quantize_and_prune(cache_dir, quantized, pruned):
@@ -177,8 +187,14 @@ def test_cli_json_keys_of_quantize_and_prune(cache_dir, quantized, pruned):
         return json.loads(out.stdout)
 
     q = cli("quantize", {**BASE, "repeats": 10})
-    assert {"fp32_size_bytes", "int8_size_bytes", "fp32_accuracy", "int8_accuracy", "fp32_latency_ms",
-            "int8_latency_ms"} <= set(q) and q["int8_size_bytes"] == quantized.result["int8_size_bytes"]
+    assert {
+        "fp32_size_bytes",
+        "int8_size_bytes",
+        "fp32_accuracy",
+        "int8_accuracy",
+        "fp32_latency_ms",
+        "int8_latency_ms",
+    } <= set(q) and q["int8_size_bytes"] == quantized.result["int8_size_bytes"]
     p = cli("prune", {**BASE, "finetune_steps": 5, "repeats": 5})
     assert len(p["sparsity"]) == len(p["accuracy"]) == len(p["finetuned_accuracy"])
     assert p["finetuned_accuracy"] == pruned.result["finetuned_accuracy"]

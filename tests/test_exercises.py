@@ -1,10 +1,11 @@
 """Exercises: seeds, levels, answers checked against PyTorch, and answer fields that never crash."""
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from explorer import exercises as ex
 from explorer.errors import AnswerError, KnobError, SpecError
+from explorer.labs import exercises as ex
 from explorer.reference import LECTURE_EXERCISE
 
 
@@ -14,7 +15,7 @@ def test_seed_0_is_the_lectures_exercise_with_the_published_answers():
     rows = exercise.analysis().rows
     assert [(r.name, r.output_shape, r.params) for r in rows] == LECTURE_EXERCISE
     assert exercise.descriptions()[0] == "Convolution: 6 kernels, receptive field 5×5, stride 1, no padding"
-    assert ex.exercise(0, 3) .layers == exercise.layers  # the lecture's exercise has no level
+    assert ex.exercise(0, 3).layers == exercise.layers  # the lecture's exercise has no level
 
 
 def test_a_seed_is_the_same_exercise_every_time_and_seeds_differ():
@@ -38,10 +39,16 @@ def test_every_level_draws_networks_with_its_ingredients(level):
         if level == 2:
             assert h == w and all(divides) and "dense" not in kinds
         if level == 3:
-            assert any(layer[2] == 1 for layer in convs) and "dense" in kinds and kinds.index("flatten") < kinds.index("dense")
+            assert (
+                any(layer[2] == 1 for layer in convs)
+                and "dense" in kinds
+                and kinds.index("flatten") < kinds.index("dense")
+            )
         if level == 4:
             assert h != w and not all(divides) and "dwconv" in kinds and "dense" in kinds
-    assert any(any(layer[3:] != (1, 0) for layer in ex.exercise(s, 2).layers if layer[0] == "conv") for s in range(1, 20))
+    assert any(
+        any(layer[3:] != (1, 0) for layer in ex.exercise(s, 2).layers if layer[0] == "conv") for s in range(1, 20)
+    )
 
 
 def test_answers_in_either_order_and_counts_with_separators():
@@ -57,11 +64,20 @@ def test_answers_in_either_order_and_counts_with_separators():
     assert ex.shape_answer((6, 28, 28)) == "28×28×6" and ex.shape_answer((6, 28, 28), "CHW") == "6×28×28"
 
 
-@pytest.mark.parametrize("text,column,words", [
-    ("", 1, "write the output shape"), ("   ", 1, "write the output shape"), ("-3x4x4", 1, "cannot be negative"),
-    ("28x28", 6, "3 numbers"), ("28x28x6x1", 9, "3 numbers"), ("abc", 1, "found 'a'"), ("28x28xsix", 7, "found 's'"),
-    ("1" * 40, 1, "far too large"), ("2.5x3x3", 2, "decimal point"),
-])
+@pytest.mark.parametrize(
+    "text,column,words",
+    [
+        ("", 1, "write the output shape"),
+        ("   ", 1, "write the output shape"),
+        ("-3x4x4", 1, "cannot be negative"),
+        ("28x28", 6, "3 numbers"),
+        ("28x28x6x1", 9, "3 numbers"),
+        ("abc", 1, "found 'a'"),
+        ("28x28xsix", 7, "found 's'"),
+        ("1" * 40, 1, "far too large"),
+        ("2.5x3x3", 2, "decimal point"),
+    ],
+)
 def test_shape_answers_that_are_not_shapes_are_one_sentence_with_a_column(text, column, words):
     with pytest.raises(AnswerError) as err:
         ex.parse_shape(text)
@@ -69,10 +85,20 @@ def test_shape_answers_that_are_not_shapes_are_one_sentence_with_a_column(text, 
     assert str(err.value).startswith(f"column {column}: ")
 
 
-@pytest.mark.parametrize("text,words", [("", "write the number"), ("-456", "negative"), ("four", "found 'f'"),
-                                        ("4 5 6 7 x", "found 'x'"), ("456 12", "one number"), ("24,16", "grouped by three"),
-                                        ("1,,2", "grouped by three"),
-                                        ("9" * 100, "far too large"), ("4.56", "decimal point")])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("", "write the number"),
+        ("-456", "negative"),
+        ("four", "found 'f'"),
+        ("4 5 6 7 x", "found 'x'"),
+        ("456 12", "one number"),
+        ("24,16", "grouped by three"),
+        ("1,,2", "grouped by three"),
+        ("9" * 100, "far too large"),
+        ("4.56", "decimal point"),
+    ],
+)
 def test_count_answers_that_are_not_counts(text, words):
     with pytest.raises(AnswerError, match=words):
         ex.parse_count(text)

@@ -1,4 +1,5 @@
 """Export as PyTorch: the generated code runs, has our parameters, and computes our outputs."""
+
 import runpy
 import subprocess
 import sys
@@ -8,13 +9,15 @@ import torch
 
 import explorer
 from explorer import all_presets
-from explorer.export import to_pytorch
-from explorer.models import build_meta
+from explorer.build import meta_model as build_meta
+from explorer.labs.export import to_pytorch
 
-TRICKY_SPEC = ("Conv2D(6, 5, strides=2, padding='same', name='first \"conv\" <b>*x*</b> # not a comment')\n"
-               "MaxPooling2D(3, strides=2, padding='same'), BatchNormalization, conv3-8, LRN\n"
-               "DepthwiseConv2D(3, depth_multiplier=2, padding=1, use_bias=False), GlobalAveragePooling2D\n"
-               "Dense(32, activation='tanh'), Dropout(0.25), Dense(10, activation='softmax')")
+TRICKY_SPEC = (
+    "Conv2D(6, 5, strides=2, padding='same', name='first \"conv\" <b>*x*</b> # not a comment')\n"
+    "MaxPooling2D(3, strides=2, padding='same'), BatchNormalization, conv3-8, LRN\n"
+    "DepthwiseConv2D(3, depth_multiplier=2, padding=1, use_bias=False), GlobalAveragePooling2D\n"
+    "Dense(32, activation='tanh'), Dropout(0.25), Dense(10, activation='softmax')"
+)
 
 
 def _load(code: str, tmp_path, name="exported"):
@@ -40,11 +43,17 @@ def test_every_preset_exports_code_with_our_parameter_count(name, tmp_path):
     assert export.form == ("sequential" if plain else "module")
 
 
-@pytest.mark.parametrize("name,shape,knobs", [
-    ("vgg11_bn", None, {}), ("lecture_exercise", None, {}), ("resnet20", None, {}), ("densenet40_k12", None, {}),
-    ("resnet", (3, 64, 64), {"depth": 50, "width": 8, "num_classes": 7}),
-    ("custom", (3, 33, 30), {"spec": TRICKY_SPEC}),
-])
+@pytest.mark.parametrize(
+    "name,shape,knobs",
+    [
+        ("vgg11_bn", None, {}),
+        ("lecture_exercise", None, {}),
+        ("resnet20", None, {}),
+        ("densenet40_k12", None, {}),
+        ("resnet", (3, 64, 64), {"depth": 50, "width": 8, "num_classes": 7}),
+        ("custom", (3, 33, 30), {"spec": TRICKY_SPEC}),
+    ],
+)
 def test_the_exported_model_computes_our_outputs(name, shape, knobs, tmp_path):
     torch.manual_seed(0)
     ours = explorer.build(name, shape, **knobs).eval()
@@ -80,10 +89,20 @@ def test_user_text_is_a_string_literal_never_code(tmp_path):
 
 def test_the_cli_prints_or_writes_the_code(tmp_path):
     target = tmp_path / "resnet20.py"
-    out = subprocess.run([sys.executable, "-m", "explorer", "export", "resnet20", "-o", str(target)],
-                         capture_output=True, text=True, timeout=300, cwd=str(explorer.__path__[0] + "/.."))
+    out = subprocess.run(
+        [sys.executable, "-m", "explorer", "export", "resnet20", "-o", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(explorer.__path__[0] + "/.."),
+    )
     assert out.returncode == 0, out.stderr
     assert "class Resnet20(nn.Module)" in target.read_text()
-    bad = subprocess.run([sys.executable, "-m", "explorer", "export", "--spec", "conv3-64, FC-x"],
-                         capture_output=True, text=True, timeout=300, cwd=str(explorer.__path__[0] + "/.."))
+    bad = subprocess.run(
+        [sys.executable, "-m", "explorer", "export", "--spec", "conv3-64, FC-x"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(explorer.__path__[0] + "/.."),
+    )
     assert bad.returncode == 2 and "line 1, column 14: expected a number of units after 'FC-', found 'x'" in bad.stderr

@@ -1,10 +1,11 @@
 """The pen-and-paper formulas against what PyTorch measures (hypothesis over random layer settings)."""
+
 import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from torch import nn
 
-from explorer import formulas
+from explorer.analysis import formulas
 
 
 def _measured(layer, c, h, w):
@@ -17,9 +18,18 @@ def _steps(layer, c, h, w):
     return {s["quantity"]: s["value"] for s in formulas.derive(formulas.layer_spec(layer), (c, h, w), out)}, out
 
 
-@given(c=st.integers(1, 8), groups=st.sampled_from([1, 2, 4]), k_out=st.integers(1, 4),
-       f=st.integers(1, 7), s=st.integers(1, 4), p=st.integers(0, 4), d=st.integers(1, 3),
-       h=st.integers(1, 40), w=st.integers(1, 40), bias=st.booleans())
+@given(
+    c=st.integers(1, 8),
+    groups=st.sampled_from([1, 2, 4]),
+    k_out=st.integers(1, 4),
+    f=st.integers(1, 7),
+    s=st.integers(1, 4),
+    p=st.integers(0, 4),
+    d=st.integers(1, 3),
+    h=st.integers(1, 40),
+    w=st.integers(1, 40),
+    bias=st.booleans(),
+)
 def test_conv_derivation_equals_pytorch(c, groups, k_out, f, s, p, d, h, w, bias):
     assume(c % groups == 0 and p <= f // 2 + 1)
     assume(h + 2 * p >= d * (f - 1) + 1 and w + 2 * p >= d * (f - 1) + 1)
@@ -34,15 +44,25 @@ def test_conv_derivation_equals_pytorch(c, groups, k_out, f, s, p, d, h, w, bias
     assert steps["multiply-adds"] == out[0] * out[1] * out[2] * f * f * (c // groups)
 
 
-@given(f=st.integers(1, 5), s=st.integers(1, 4), p=st.integers(0, 2), h=st.integers(1, 40), w=st.integers(1, 40),
-       ceil=st.booleans(), kind=st.sampled_from(["max", "avg"]), d=st.integers(1, 2))
+@given(
+    f=st.integers(1, 5),
+    s=st.integers(1, 4),
+    p=st.integers(0, 2),
+    h=st.integers(1, 40),
+    w=st.integers(1, 40),
+    ceil=st.booleans(),
+    kind=st.sampled_from(["max", "avg"]),
+    d=st.integers(1, 2),
+)
 def test_pool_derivation_equals_pytorch(f, s, p, h, w, ceil, kind, d):
     assume(p <= f // 2)
     if kind == "avg":
         d = 1
     eff = d * (f - 1) + 1
     assume(h + 2 * p >= eff and w + 2 * p >= eff)
-    layer = nn.MaxPool2d(f, s, p, dilation=d, ceil_mode=ceil) if kind == "max" else nn.AvgPool2d(f, s, p, ceil_mode=ceil)
+    layer = (
+        nn.MaxPool2d(f, s, p, dilation=d, ceil_mode=ceil) if kind == "max" else nn.AvgPool2d(f, s, p, ceil_mode=ceil)
+    )
     steps, out = _steps(layer, 3, h, w)
     side = (steps["output side"],) * 2 if "output side" in steps else (steps["output height"], steps["output width"])
     assert side == out[1:]

@@ -1,21 +1,34 @@
 """FractalNet: depth 2^(C-1) * B, mean joins, 2x2 pools, validation, drop-path samples and the deepest column."""
+
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from explorer import KnobError, ShapeError, analyze, configure
-from explorer.compare import longest_weight_path
-from explorer.families.fractalnet import extract_column, fractalnet
-from explorer.fractal import (GLOBAL, LOCAL, block_dot, conv_count, conv_depth, convs_in_column, ending_at, joins,
-                              sample_drop_path, steps)
+from explorer.analysis.compare import longest_weight_path
+from explorer.families.fractalnet import (
+    GLOBAL,
+    LOCAL,
+    conv_count,
+    conv_depth,
+    convs_in_column,
+    ending_at,
+    extract_column,
+    fractalnet,
+    joins,
+    sample_drop_path,
+    steps,
+)
+from explorer.graph import layout
+from ui.graphs import fractal_block as block_dot
 
 
 @pytest.mark.parametrize("columns,blocks", [(1, 1), (2, 3), (3, 5), (4, 5), (5, 2)])
 def test_depth_is_2_to_the_c_minus_1_times_b(columns, blocks):
     a = analyze("fractalnet", (3, 32, 32), columns=columns, blocks=blocks)
     convs = [r for r in a.rows if r.kind == "conv"]
-    assert len(convs) == conv_count(columns, blocks) == (2 ** columns - 1) * blocks
+    assert len(convs) == conv_count(columns, blocks) == (2**columns - 1) * blocks
     assert longest_weight_path(a) - 1 == conv_depth(columns, blocks) == 2 ** (columns - 1) * blocks  # - the fc
 
 
@@ -80,11 +93,14 @@ def test_global_drop_path_is_the_extracted_column():
 
 
 @settings(max_examples=30)
-@given(seed=st.integers(0, 10 ** 6), mode=st.sampled_from([LOCAL, GLOBAL]), p=st.floats(0, 1))
+@given(seed=st.integers(0, 10**6), mode=st.sampled_from([LOCAL, GLOBAL]), p=st.floats(0, 1))
 def test_a_sampled_forward_runs_exactly_the_surviving_convolutions(seed, mode, p):
     model, called = _small_net(), set()
-    hooks = [m.register_forward_hook(lambda mod, i, o, n=n: called.add(n))  # set.add returns None
-             for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    hooks = [
+        m.register_forward_hook(lambda mod, i, o, n=n: called.add(n))  # set.add returns None
+        for n, m in model.named_modules()
+        if isinstance(m, torch.nn.Conv2d)
+    ]
     sample = sample_drop_path(3, 2, mode, seed, p)
     with torch.no_grad():
         y = model(torch.randn(1, 3, 8, 8), sample)
@@ -94,7 +110,7 @@ def test_a_sampled_forward_runs_exactly_the_surviving_convolutions(seed, mode, p
     assert called == {f"block{b}.col{c}.layer{i}.conv" for b, c, i in sample.active_convs()}
 
 
-@given(columns=st.integers(1, 6), blocks=st.integers(1, 6), seed=st.integers(0, 10 ** 9), p=st.floats(0, 1))
+@given(columns=st.integers(1, 6), blocks=st.integers(1, 6), seed=st.integers(0, 10**9), p=st.floats(0, 1))
 def test_local_drop_path_keeps_at_least_one_input_at_every_join(columns, blocks, seed, p):
     sample = sample_drop_path(columns, blocks, LOCAL, seed, p)
     for b in range(1, blocks + 1):
@@ -106,7 +122,7 @@ def test_local_drop_path_keeps_at_least_one_input_at_every_join(columns, blocks,
         assert any((b, c, convs_in_column(c)) in active for c in sample.kept_at(b, steps(columns)))
 
 
-@given(columns=st.integers(1, 6), blocks=st.integers(1, 6), seed=st.integers(0, 10 ** 9))
+@given(columns=st.integers(1, 6), blocks=st.integers(1, 6), seed=st.integers(0, 10**9))
 def test_global_drop_path_keeps_exactly_one_column(columns, blocks, seed):
     sample = sample_drop_path(columns, blocks, GLOBAL, seed)
     k = sample.column
@@ -132,7 +148,7 @@ def test_the_expansion_rule_drawing():
     assert ending_at(4, 8) == (1, 2, 3, 4) and ending_at(4, 4) == (2, 3, 4) and ending_at(4, 3) == (4,)
     for c in range(1, 5):
         dot = block_dot(c)
-        assert dot.count('"conv"') + dot.count("label=conv") == 2 ** c - 1
+        assert dot.count('"conv"') + dot.count("label=conv") == 2**c - 1
         assert dot.count("label=J") == len(joins(c)) == (2 ** (c - 2) if c > 1 else 0)
     sample = sample_drop_path(4, 1, LOCAL, 3, 0.5)
     drawn = block_dot(4, sample, 1)
@@ -140,7 +156,6 @@ def test_the_expansion_rule_drawing():
 
 
 def test_the_layer_graph_draws_each_join_once_and_folds_only_chained_layers():
-    from explorer.graph import layout
 
     a = analyze("fractalnet40")
     lay = layout(a, 3, fold=True)  # block.column.layer
@@ -148,8 +163,11 @@ def test_the_layer_graph_draws_each_join_once_and_folds_only_chained_layers():
     assert labels.count("J") == 20 and "S" not in labels  # stack + mean: one join node
     # the deepest column folds between joins only: layer1-2, 3-4, 5-6, 7-8 are chains, 2 -> 3 goes through a J
     runs = [lab.split("\n")[0] for lab in labels if lab.startswith("block1.col4")]
-    assert runs == ["block1.col4.layer1 … layer2", "block1.col4.layer3 … layer4", "block1.col4.layer5 … layer6",
-                    "block1.col4.layer7 … layer8"]
+    assert runs == [
+        "block1.col4.layer1 … layer2",
+        "block1.col4.layer3 … layer4",
+        "block1.col4.layer5 … layer6",
+        "block1.col4.layer7 … layer8",
+    ]
     order = {n.id: i for i, n in enumerate(lay.nodes)}
     assert all(order[a_] < order[b] for a_, b in lay.edges)  # every edge points forward: no folded cycle
-

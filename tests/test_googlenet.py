@@ -1,20 +1,33 @@
 """GoogLeNet: the paper's Table 1, the auxiliary classifiers, the per-module comparison and the 1x1 calculator."""
+
 import pytest
 import torch
 
 from explorer import KnobError, ShapeError, analyze, build
-from explorer.compare import longest_weight_path
-from explorer.families.googlenet import INCEPTION
-from explorer.inception import aux_params, count_module, module_costs, module_dot, reduction_saving
+from explorer.analysis.compare import longest_weight_path
+from explorer.families.googlenet import INCEPTION, aux_params, count_module, module_costs, reduction_saving
 from helpers import assert_fast_trace_agrees
+from ui.graphs import inception_module as module_dot
 
 # GoogLeNet paper, Table 1, "output size" column at 224x224 (C x H x W).
 TABLE_1_OUTPUTS = {
-    "conv1": (64, 112, 112), "pool1": (64, 56, 56), "conv2": (192, 56, 56), "pool2": (192, 28, 28),
-    "inception3a": (256, 28, 28), "inception3b": (480, 28, 28), "pool3": (480, 14, 14),
-    "inception4a": (512, 14, 14), "inception4b": (512, 14, 14), "inception4c": (512, 14, 14),
-    "inception4d": (528, 14, 14), "inception4e": (832, 14, 14), "pool4": (832, 7, 7),
-    "inception5a": (832, 7, 7), "inception5b": (1024, 7, 7), "avgpool": (1024, 1, 1), "fc": (1000,),
+    "conv1": (64, 112, 112),
+    "pool1": (64, 56, 56),
+    "conv2": (192, 56, 56),
+    "pool2": (192, 28, 28),
+    "inception3a": (256, 28, 28),
+    "inception3b": (480, 28, 28),
+    "pool3": (480, 14, 14),
+    "inception4a": (512, 14, 14),
+    "inception4b": (512, 14, 14),
+    "inception4c": (512, 14, 14),
+    "inception4d": (528, 14, 14),
+    "inception4e": (832, 14, 14),
+    "pool4": (832, 7, 7),
+    "inception5a": (832, 7, 7),
+    "inception5b": (1024, 7, 7),
+    "avgpool": (1024, 1, 1),
+    "fc": (1000,),
 }
 
 

@@ -1,10 +1,12 @@
 """The DOT graph: real dataflow, (+) and (C) nodes, folding by depth and by repeated blocks."""
+
 import re
 
 import pytest
 
 from explorer import analyze
-from explorer.graph import default_depth, has_dot, layout, max_depth, node_count, to_dot, to_svg
+from explorer.graph import default_depth, layout, max_depth, node_count, to_dot
+from ui.graphs import has_dot, to_svg
 
 
 def _labels(dot):

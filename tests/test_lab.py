@@ -1,21 +1,33 @@
 """The layer arithmetic lab: every formula step agrees with what PyTorch measures on the real layer."""
+
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from explorer import formulas, lab
+from explorer.analysis import formulas
 from explorer.errors import ExplorerError, KnobError, ShapeError
+from explorer.labs import arithmetic as lab
+from explorer.labs.arithmetic import LayerSetup
 from explorer.layers import SamePad2d
-from explorer.lab import LayerSetup
+from ui import charts
 
 
-@given(kind=st.sampled_from(list(lab.KINDS)), height=st.integers(1, 40), width=st.integers(1, 40),
-       channels=st.integers(1, 6), kernels=st.integers(1, 8), field=st.integers(1, 7), stride=st.integers(1, 4),
-       mode=st.sampled_from(lab.PADDINGS), padding=st.integers(0, 4))
-def test_every_step_agrees_with_pytorch_or_the_setup_is_refused_in_one_sentence(kind, height, width, channels, kernels,
-                                                                                 field, stride, mode, padding):
+@given(
+    kind=st.sampled_from(list(lab.KINDS)),
+    height=st.integers(1, 40),
+    width=st.integers(1, 40),
+    channels=st.integers(1, 6),
+    kernels=st.integers(1, 8),
+    field=st.integers(1, 7),
+    stride=st.integers(1, 4),
+    mode=st.sampled_from(lab.PADDINGS),
+    padding=st.integers(0, 4),
+)
+def test_every_step_agrees_with_pytorch_or_the_setup_is_refused_in_one_sentence(
+    kind, height, width, channels, kernels, field, stride, mode, padding
+):
     setup = LayerSetup(kind, height, width, channels, kernels, field, stride, mode, padding)
     try:
         result = lab.compute(setup)
@@ -46,7 +58,7 @@ def test_a_stride_that_does_not_divide_shows_the_floor_and_the_paddings_that_fit
     note = result.steps[0]["note"]
     assert "9.66667 is not a whole number: PyTorch floors it" in note and "Paddings that make it exact: 2." in note
     assert result.output_shape[1] == 10
-    picture = lab.window_figure(LayerSetup(height=8, width=8, field=3, stride=2), 0)
+    picture = charts.sliding_window(LayerSetup(height=8, width=8, field=3, stride=2), 0)
     cells = picture.data[0].z
     assert sum(row.count(2) for row in cells) == 8 + 7  # the last row and column: no window reaches them
 
@@ -82,8 +94,10 @@ def test_depthwise_and_dense():
     assert any("depthwise" in s["note"] for s in dw.steps)
     dense = lab.compute(LayerSetup(kind="dense", height=5, width=5, channels=16, kernels=120))
     assert dense.output_shape == (120,) and dense.params == 48_120
-    assert [(s["quantity"], s["measured"]) for s in dense.steps][:2] == [("flattened input", 400),
-                                                                         ("output units", 120)]
+    assert [(s["quantity"], s["measured"]) for s in dense.steps][:2] == [
+        ("flattened input", 400),
+        ("output units", 120),
+    ]
 
 
 def test_large_layers_are_measured_on_the_meta_device():
@@ -106,7 +120,7 @@ def test_refusals_are_one_sentence():
 
 def test_the_window_picture():
     setup = LayerSetup(height=5, width=6, field=3, stride=2, padding=1)
-    fig = lab.window_figure(setup, 4)
+    fig = charts.sliding_window(setup, 4)
     z = fig.data[0].z
     assert len(z) == 7 and len(z[0]) == 8  # padded 5+2 by 6+2
     assert sum(row.count(0) for row in z) == 7 * 8 - 5 * 6  # the padding ring (window 5 lies inside)
@@ -122,10 +136,10 @@ def test_the_window_picture():
 
 def test_a_layer_too_costly_to_run_is_measured_on_the_meta_device_at_once():
     """15x1024x1024 with 4096 3x3 kernels is 6e11 multiply-adds: minutes on a CPU, so PyTorch gives shapes only."""
-    from explorer import lab
 
-    setup = lab.LayerSetup(kind="conv", height=1024, width=1024, channels=15, kernels=4096, field=3, stride=1,
-                           padding=1)
+    setup = lab.LayerSetup(
+        kind="conv", height=1024, width=1024, channels=15, kernels=4096, field=3, stride=1, padding=1
+    )
     result = lab.compute(setup)
     assert result.device == "meta"
     madds = [step["measured"] for step in result.steps if step["quantity"] == "multiply-adds"]

@@ -3,18 +3,21 @@
 One small setting is trained once (about 20 s on two cores) into a cache shared by the whole session,
 so later tests and the CLI test load it instead of training again.
 """
+
 import itertools
 import json
 
 import pytest
 import torch
+from test_data import write_cifar
 
-from explorer import data, training
+from explorer import analyze
+from explorer.cli import main
 from explorer.errors import KnobError, UnknownNameError
 from explorer.experiments import get_experiment, run_experiment
-from explorer.experiments.layer_removal import deleted_accuracy, single_deletions
-from explorer.experiments.nets import BlockStack, build
+from explorer.experiments.layer_removal import build, deleted_accuracy, single_deletions
 from explorer.experiments.path_gradients import carrying_range, path_gradient
+from explorer.live import cache, data, training
 from helpers import run_cli, set_args
 
 pytestmark = pytest.mark.slow
@@ -55,14 +58,16 @@ def test_the_same_seed_gives_the_same_figures_without_any_cache(tmp_path, monkey
     tiny = {"depth": 8, "width": 4, "epochs": 1, "draws": 2, "seed": 7}
     results = []
     for folder in ("one", "two"):  # two empty caches: both train from scratch
-        monkeypatch.setenv(training.CACHE_ENV, str(tmp_path / folder))
+        monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / folder))
         outcome = run_experiment("layer-removal", tiny)
         assert not outcome.from_cache
         results.append(outcome.result)
     strip = ("train_seconds", "eval_seconds")
-    same = [{net: {k: v for k, v in r[net].items() if k not in strip} for net in ("residual", "plain")} for r in results]
+    same = [
+        {net: {k: v for k, v in r[net].items() if k not in strip} for net in ("residual", "plain")} for r in results
+    ]
     assert same[0] == same[1] and results[0]["random_sets"] == results[1]["random_sets"]
-    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path / "three"))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "three"))
     other = run_experiment("layer-removal", {**tiny, "seed": 8}).result
     assert other["residual"]["history"] != results[0]["residual"]["history"]
 
@@ -82,12 +87,12 @@ def test_deleting_a_block_keeps_the_skip_or_stands_in_the_identity():
     torch.manual_seed(0)
     x = torch.rand(4, 3, 16, 16)
     for residual in (True, False):
-        model = BlockStack(14, 4, residual).eval()
+        model = build(14, 4, residual, 3, 10, 0, side=16).eval()
         y0 = model.stem(x)
         y1 = model.blocks[0](y0)
         # block 1 (index 1) keeps its shape: deleting it is the identity, for both networks
         expected = model.head(model.run_blocks(y1, start=2))
-        assert torch.allclose(model(x, removed={1}), expected)
+        assert torch.allclose(model.lesioned(x, removed={1}), expected)
         # the downsampling block (index 2) is replaced by the parameter-free option-A shortcut
         y2 = model.blocks[1](y1)
         skipped = model.blocks[2].skip(y2)
@@ -97,7 +102,7 @@ def test_deleting_a_block_keeps_the_skip_or_stands_in_the_identity():
 def test_the_gradients_of_all_paths_add_up_to_the_full_gradient():
     """Backpropagation is linear: the 2^N single-path gradients sum to the ordinary gradient (Veit et al.)."""
     torch.manual_seed(0)
-    model = BlockStack(8, 4, True, in_channels=1).eval()  # 3 blocks: 8 paths
+    model = build(8, 4, True, 1, 10, 0, side=16).eval()  # 3 blocks: 8 paths
     x, y = torch.rand(5, 1, 16, 16), torch.tensor([0, 1, 2, 3, 4])
 
     def grad(routes):
@@ -107,7 +112,9 @@ def test_the_gradients_of_all_paths_add_up_to_the_full_gradient():
 
     total = sum(grad(list(r)) for r in itertools.product(("branch", "skip"), repeat=3))
     assert torch.allclose(total, grad(None), atol=1e-6)
-    assert path_gradient(model, x, y, ["skip"] * 3) == pytest.approx(float(grad(["skip"] * 3).flatten(1).norm(dim=1).mean()))
+    assert path_gradient(model, x, y, ["skip"] * 3) == pytest.approx(
+        float(grad(["skip"] * 3).flatten(1).norm(dim=1).mean())
+    )
 
 
 def test_carrying_range_is_the_shortest_run_with_the_wanted_share():
@@ -121,7 +128,7 @@ def test_short_paths_carry_the_gradient_of_the_trained_network(small):
     out = run_experiment("path-gradients", {**{k: v for k, v in SMALL.items() if k != "draws"}, "samples": 4})
     assert training.TRAIN_CALLS == calls  # the layer-removal experiment's residual network, from the cache
     r = out.result
-    assert r["blocks"] == 15 and sum(r["paths"]) == 2 ** 15 and sum(r["share"]) == pytest.approx(1)
+    assert r["blocks"] == 15 and sum(r["paths"]) == 2**15 and sum(r["share"]) == pytest.approx(1)
     assert r["magnitude"][0] > 10 * r["magnitude"][-1]  # a single path's gradient decays with its length
     assert r["peak"] < r["mean_length"]  # the gradient comes from paths shorter than the typical path
     high = r["range"]["high"]
@@ -140,7 +147,6 @@ def test_knobs_are_checked_before_anything_runs(cache_dir):
 
 
 def test_a_local_cifar10_folder_trains_and_joins_the_cache_key(tmp_path, cache_dir):
-    from test_data import write_cifar
 
     write_cifar(tmp_path / "a")
     write_cifar(tmp_path / "b", per_batch=6)
@@ -160,24 +166,40 @@ def test_cli_experiment_json_loads_the_cached_networks(small, cache_dir):
         assert d[net]["full_accuracy"] == small.result[net]["full_accuracy"]
         assert d[net]["deleted"] == small.result[net]["deleted"] and len(d[net]["deleted"]) == 15
     text = run_cli("experiment", "layer-removal", *sets, cache=cache_dir)
-    assert "without stage2.block1 (downsampling)" in text.stdout and "loaded from the cache" in text.stdout
+    assert "without layer2.0 (downsampling)" in text.stdout and "loaded from the cache" in text.stdout
     listing = run_cli("experiment", "list", cache=cache_dir)
     assert listing.returncode == 0, listing.stderr
     assert "--set trained=  bool, true or false, default true" in listing.stdout
     assert "layer-removal" in listing.stdout and "path-gradients" in listing.stdout and "--set depth=" in listing.stdout
 
 
-@pytest.mark.parametrize("args, words", [
-    (("experiment", "layer-removal", "--set", "depth=20x"), "depth"),
-    (("experiment", "layer-removal", "--set", "dataset=cifar10"), "CIFAR-10 needs a local folder"),
-    (("experiment", "layer-removal", "--set", "dataset=cifar10", "--data-dir", "/nonexistent"), "no folder"),
-    (("experiment", "nonsense"), "no experiment 'nonsense'"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("experiment", "layer-removal", "--set", "depth=20x"), "depth"),
+        (("experiment", "layer-removal", "--set", "dataset=cifar10"), "CIFAR-10 needs a local folder"),
+        (("experiment", "layer-removal", "--set", "dataset=cifar10", "--data-dir", "/nonexistent"), "no folder"),
+        (("experiment", "nonsense"), "no experiment 'nonsense'"),
+    ],
+)
 def test_cli_experiment_errors_are_one_sentence_with_status_2(tmp_path, monkeypatch, capsys, args, words):
-    from explorer.cli import main  # in-process: the same main() as python -m explorer
 
     monkeypatch.delenv(data.CIFAR10_ENV, raising=False)
-    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     assert main(list(args)) == 2
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1 and words in err
+
+
+def test_the_trained_networks_are_the_registry_s_resnet_and_can_be_analysed():
+    """One CIFAR ResNet: the experiment's networks are the resnet family's, so the analysis describes them."""
+    residual, plain = (build(14, 4, r, 3, 10, 0) for r in (True, False))
+    a_res = analyze("resnet", (3, 32, 32), depth=14, stem="cifar", width=4, shortcut="A", num_classes=10)
+    a_plain = analyze("resnet", (3, 32, 32), depth=14, stem="cifar", width=4, shortcut="plain", num_classes=10)
+    for model, a in ((residual, a_res), (plain, a_plain)):
+        assert sum(p.numel() for p in model.parameters()) == a.totals.params
+        assert list(model.block_names) == [n for n in dict(model.named_modules()) if n.count(".") == 1]
+    adds = [sum(r.type == "(+) add" for r in a.rows) for a in (a_res, a_plain)]
+    assert adds == [6, 0]  # y = f(x) + x in each of the six blocks, and none in the plain twin
+    assert a_res.totals.params == a_plain.totals.params  # option A has no parameters: the twins match
+    assert all(torch.equal(p, q) for p, q in zip(residual.parameters(), plain.parameters()))  # same initial weights

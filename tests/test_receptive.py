@@ -8,6 +8,7 @@ output unit is not zero. Where the recurrences' window pokes out of the image, s
 input or of a layer in between), which has no gradient: there the pixels seen must lie inside the window;
 where the window lies inside the image, they must be exactly the window.
 """
+
 import math
 
 import pytest
@@ -15,15 +16,29 @@ import torch
 from torch import nn
 
 import explorer
+from explorer.analysis.report import records
+from explorer.labs import receptive
 from explorer.layers import SamePad2d
 
 CASES = [
     ("lecture_exercise", None, {}),
-    ("custom", (3, 37, 29), {"spec": "Conv2D(4, 5, strides=2, padding='same'), MaxPooling2D(3, strides=2), "
-                                     "Conv2D(4, 3, strides=3, padding=1), DepthwiseConv2D(3, padding='same'), "
-                                     "Conv2D(4, 4, padding='same', dilation_rate=2), AveragePooling2D(2, 1)"}),
-    ("custom", (1, 64, 52), {"spec": "MaxPooling2D(2, padding='same'), Conv2D(2, 7, strides=3), conv1-2, "
-                                     "Conv2D(3, (3, 3), dilation_rate=3)"}),
+    (
+        "custom",
+        (3, 37, 29),
+        {
+            "spec": "Conv2D(4, 5, strides=2, padding='same'), MaxPooling2D(3, strides=2), "
+            "Conv2D(4, 3, strides=3, padding=1), DepthwiseConv2D(3, padding='same'), "
+            "Conv2D(4, 4, padding='same', dilation_rate=2), AveragePooling2D(2, 1)"
+        },
+    ),
+    (
+        "custom",
+        (1, 64, 52),
+        {
+            "spec": "MaxPooling2D(2, padding='same'), Conv2D(2, 7, strides=3), conv1-2, "
+            "Conv2D(3, (3, 3), dilation_rate=3)"
+        },
+    ),
     ("vgg11", (3, 64, 64), {}),
     ("resnet20", None, {}),
     ("resnet18", (3, 64, 64), {}),
@@ -64,13 +79,22 @@ def test_recurrences_match_the_gradient_of_one_output_unit(name, shape, knobs):
     analysis = explorer.analyze(name, shape, **knobs)
     model = _every_path_counts(explorer.build(name, analysis.input_shape, **knobs))
     modules = dict(model.named_modules())
-    rows = [r for r in analysis.rows if r.kind in ("conv", "pool") and r.call == 1 and r.output_shape
-            and len(r.output_shape) == 3 and r.name in modules and r.kernel is not None]
+    rows = [
+        r
+        for r in analysis.rows
+        if r.kind in ("conv", "pool")
+        and r.call == 1
+        and r.output_shape
+        and len(r.output_shape) == 3
+        and r.name in modules
+        and r.kernel is not None
+    ]
     assert rows
-    rows = rows[::max(1, len(rows) // 12)]  # a dozen layers spread over the depth: one backward pass per unit
+    rows = rows[:: max(1, len(rows) // 12)]  # a dozen layers spread over the depth: one backward pass per unit
     outputs = {}
-    hooks = [modules[r.name].register_forward_hook(lambda m, inp, out, n=r.name: outputs.setdefault(n, out))
-             for r in rows]
+    hooks = [
+        modules[r.name].register_forward_hook(lambda m, inp, out, n=r.name: outputs.setdefault(n, out)) for r in rows
+    ]
     x = torch.rand(1, *analysis.input_shape, dtype=torch.float64, requires_grad=True)
     model(x)
     for h in hooks:
@@ -83,8 +107,10 @@ def test_recurrences_match_the_gradient_of_one_output_unit(name, shape, knobs):
             (grad,) = torch.autograd.grad(out[0, 0, i, out.shape[3] // 2], x, retain_graph=True)
             seen = (grad[0].abs().sum(dim=(0, 2)) > 0).nonzero().flatten().tolist()
             first, last = _window(row, i)
-            message = (f"{row.name} unit {i}: gradient rows {seen[0] if seen else '-'}..{seen[-1] if seen else '-'}, "
-                       f"recurrences r={row.receptive_field} j={row.jump} start={row.start}: rows {first}..{last}")
+            message = (
+                f"{row.name} unit {i}: gradient rows {seen[0] if seen else '-'}..{seen[-1] if seen else '-'}, "
+                f"recurrences r={row.receptive_field} j={row.jump} start={row.start}: rows {first}..{last}"
+            )
             assert seen, message
             if 0 <= first and last < height:
                 assert (seen[0], seen[-1]) == (first, last), message
@@ -95,20 +121,25 @@ def test_recurrences_match_the_gradient_of_one_output_unit(name, shape, knobs):
 
 
 def test_the_table_has_receptive_field_jump_and_start():
-    from explorer.report import records
 
     recs = {r["layer"]: r for r in records(explorer.analyze("lecture_exercise"))}
     # conv 5x5 -> pool 2/2 -> conv 5x5 -> pool 2/2: r = 5, 6, 14, 16; j = 1, 2, 2, 4
-    assert [(recs[n]["receptive field"], recs[n]["jump"]) for n in ("conv1", "pool1", "conv2", "pool2")] == \
-        [(5, 1), (6, 2), (14, 2), (16, 4)]
+    assert [(recs[n]["receptive field"], recs[n]["jump"]) for n in ("conv1", "pool1", "conv2", "pool2")] == [
+        (5, 1),
+        (6, 2),
+        (14, 2),
+        (16, 4),
+    ]
     assert recs["conv1"]["start"] == 2.5 and recs["pool2"]["start"] == 8.0
 
 
 def test_vgg16_matches_the_published_receptive_field():
-    from explorer import receptive
 
     for shape in ((3, 224, 224), (3, 32, 32)):  # windows do not depend on the input size
         rows = receptive.published(explorer.analyze("vgg16", shape))
         assert [(r["quantity"], r["published"], r["ours"]) for r in rows] == [
-            ("receptive field", 212, 212), ("jump", 32, 32), ("effective padding", 90, 90.0)]
+            ("receptive field", 212, 212),
+            ("jump", 32, 32),
+            ("effective padding", 90, 90.0),
+        ]
     assert receptive.published(explorer.analyze("resnet20")) == []

@@ -1,4 +1,5 @@
 """Knob declarations: one declaration drives the UI, the CLI and the builders."""
+
 import inspect
 
 import pytest
@@ -15,7 +16,8 @@ def test_every_knob_is_a_builder_keyword_with_the_declared_default(family):
     for knob in family.knobs:
         assert knob.name in params
         assert params[knob.name].default == knob.default or (
-            isinstance(knob.default, tuple) and tuple(params[knob.name].default) == knob.default), knob.name
+            isinstance(knob.default, tuple) and tuple(params[knob.name].default) == knob.default
+        ), knob.name
         assert knob.help and knob.help.endswith((".", ")"))
 
 
@@ -33,7 +35,11 @@ def test_out_of_range_values_are_refused_with_the_range(family):
 def test_knobs_coerce_strings_from_the_cli_and_the_url():
     vgg = get_family("vgg")
     assert vgg.check({"width": "32", "batch_norm": "true", "config": "a-lrn"}) == {
-        **vgg.defaults(), "width": 32, "batch_norm": True, "config": "A-LRN"}
+        **vgg.defaults(),
+        "width": 32,
+        "batch_norm": True,
+        "config": "A-LRN",
+    }
     dense = get_family("densenet")
     assert dense.check({"block_config": "6, 12, 24, 16"})["block_config"] == (6, 12, 24, 16)
     assert dense.check({"init_features": "auto"})["init_features"] is None
@@ -43,13 +49,40 @@ def test_knobs_coerce_strings_from_the_cli_and_the_url():
         vgg.check({"depth": 3})
 
 
-def test_presets_are_valid_and_named_as_the_issue_says():
+def test_presets_are_valid_and_named_as_documented():
     names = set(all_presets())
-    expected = {"vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn",
-                "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet20", "resnet32", "resnet44",
-                "resnet56", "resnet110", "resnet1202", "densenet121", "densenet169", "densenet201", "densenet264",
-                "densenet161", "densenet40_k12", "densenet100_k12", "densenet100_k24", "densenet_bc100_k12",
-                "densenet_bc250_k24", "densenet_bc190_k40"}
+    expected = {
+        "vgg11",
+        "vgg13",
+        "vgg16",
+        "vgg19",
+        "vgg11_bn",
+        "vgg13_bn",
+        "vgg16_bn",
+        "vgg19_bn",
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "resnet101",
+        "resnet152",
+        "resnet20",
+        "resnet32",
+        "resnet44",
+        "resnet56",
+        "resnet110",
+        "resnet1202",
+        "densenet121",
+        "densenet169",
+        "densenet201",
+        "densenet264",
+        "densenet161",
+        "densenet40_k12",
+        "densenet100_k12",
+        "densenet100_k24",
+        "densenet_bc100_k12",
+        "densenet_bc250_k24",
+        "densenet_bc190_k40",
+    }
     assert expected <= names
     assert {"seed_cnn", "vgg", "resnet", "densenet"} <= set(all_families())
 
@@ -72,8 +105,9 @@ def test_unknown_names_suggest_the_closest():
         configure("vgg61")
 
 
-@pytest.mark.parametrize("text,shape", [("3x32x32", (3, 32, 32)), ("1×28×28", (1, 28, 28)), ("224", (3, 224, 224)),
-                                        ("3,64,48", (3, 64, 48))])
+@pytest.mark.parametrize(
+    "text,shape", [("3x32x32", (3, 32, 32)), ("1×28×28", (1, 28, 28)), ("224", (3, 224, 224)), ("3,64,48", (3, 64, 48))]
+)
 def test_input_shapes_parse(text, shape):
     assert parse_input_shape(text) == shape
 

@@ -1,4 +1,5 @@
 """The custom-architecture parser: the paper's notation, the Keras-like form, errors with line and column, limits."""
+
 import json
 import subprocess
 import sys
@@ -13,33 +14,40 @@ import explorer
 from explorer.errors import KnobError, LimitError, ShapeError, SpecError
 from explorer.families.custom import LECTURE_NETWORK, TABLE_1_PRESETS, table_1_text
 from explorer.families.vgg import TABLE_1
-from explorer.spec import MAX_CHARS, MAX_LAYERS, build, origins, parse
+from explorer.notation import MAX_CHARS, MAX_LAYERS, build, origins, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def kinds(text):
-    return [(layer.kind, layer.filters, layer.kernel, layer.stride, layer.padding, layer.activation)
-            for layer in parse(text)]
+    return [
+        (layer.kind, layer.filters, layer.kernel, layer.stride, layer.padding, layer.activation)
+        for layer in parse(text)
+    ]
 
 
 def test_the_papers_notation():
     assert kinds("conv3-64, conv1-256\nmaxpool; LRN\nFC-4096, FC-1000, soft-max") == [
-        ("conv", 64, (3, 3), (1, 1), "same", "relu"), ("conv", 256, (1, 1), (1, 1), "same", "relu"),
-        ("maxpool", None, (2, 2), (2, 2), (0, 0), None), ("lrn", None, None, None, None, None),
+        ("conv", 64, (3, 3), (1, 1), "same", "relu"),
+        ("conv", 256, (1, 1), (1, 1), "same", "relu"),
+        ("maxpool", None, (2, 2), (2, 2), (0, 0), None),
+        ("lrn", None, None, None, None, None),
         ("dense", 4096, None, None, None, "relu"),
         ("dense", 1000, None, None, None, None),  # the last weight layer has no ReLU (Section 2.1)
-        ("act", None, None, None, None, "softmax")]
+        ("act", None, None, None, None, "softmax"),
+    ]
     model = build("conv3-64, maxpool, FC-10")
     assert [type(m) for m in model] == [nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Flatten, nn.LazyLinear]
     assert model.conv1.padding == (1, 1)  # "padding such that the spatial resolution is preserved"
 
 
 def test_the_keras_form():
-    layers = parse('Conv2D(16, (5, 3), strides=(2, 1), padding="same", activation="relu", use_bias=False)\n'
-                   "DepthwiseConv2D(3, depth_multiplier=2), MaxPooling2D(3, 2), AveragePooling2D\n"
-                   "GlobalAveragePooling2D, Dense(120), Dropout(0.5), BatchNormalization, ReLU, "
-                   "Activation('sigmoid'), Softmax")
+    layers = parse(
+        'Conv2D(16, (5, 3), strides=(2, 1), padding="same", activation="relu", use_bias=False)\n'
+        "DepthwiseConv2D(3, depth_multiplier=2), MaxPooling2D(3, 2), AveragePooling2D\n"
+        "GlobalAveragePooling2D, Dense(120), Dropout(0.5), BatchNormalization, ReLU, "
+        "Activation('sigmoid'), Softmax"
+    )
     conv, dw, mp, ap, gap, dense, drop, bn, relu, sig, soft = layers
     assert (conv.filters, conv.kernel, conv.stride, conv.padding, conv.bias) == (16, (5, 3), (2, 1), "same", False)
     assert (dw.kind, dw.filters, dw.kernel) == ("dwconv", 2, (3, 3))
@@ -57,33 +65,36 @@ def test_the_issue_example_error():
     assert (err.value.line, err.value.column, err.value.found) == (3, 9, "x")
 
 
-@pytest.mark.parametrize("text,where,words", [
-    ("conv3-64 maxpool", (1, 10), "a comma or a new line between layers after 'conv3-64'"),
-    ("conv-64", (1, 5), "receptive field size"),
-    ("FC-", (1, 4), "a number of units after 'FC-'"),
-    ("Conv2D(6)", (1, 1), "Conv2D needs its kernel_size"),
-    ("Conv2D(6, 5, stride=2)", (1, 14), "did you mean 'strides'"),
-    ("Conv2D(6, 5, strides=0)", (1, 14), "between 1 and 128"),
-    ("Conv2D(6, 5, padding='full')", (1, 14), "'same', 'valid' or a number"),
-    ("Conv2D(6, 5, activation=relu)", (1, 25), 'text goes in quotes, as in "relu"'),
-    ("Conv2D(6, 5, 1, 'same', 9)", (1, 25), "this one is too many"),
-    ("Conv2D(6, 5", (1, 12), "')'"),
-    ("Conv2D(6, 5, name='x)", (1, 19), "never closed"),
-    ("Dense(10)", (1, 1), "add Flatten before it"),
-    ("conv3-64, Flatten, maxpool", (1, 20), "needs a C x H x W input"),
-    ("conv3-64\n\n  Conv2D(8, 3, name='a'), Conv2D(8, 3, name='a')", (3, 27), "already used"),
-    ("Conv2D(8, 3, name='a.b')", (1, 14), "cannot contain '.'"),
-    ("AveragePooling2D(2, padding='same')", (1, 21), "no PyTorch equivalent"),
-    ("MaxPooling2D(2, padding=2)", (1, 17), "at most half the pool size"),
-    ("Dropout(1.5)", (1, 9), "up to (not including) 1"),
-    ("input (224 x 224 RGB image)", (1, 1), "sidebar"),
-    ("Conv2d(6, 5) @", (1, 14), "unexpected character '@'"),
-    ("", (1, 1), "empty"),
-    ("# only a comment\n", (1, 1), "empty"),
-    ("conv3-99999999999999999999", (1, 7), "between 1 and 16,384"),
-    ("Dense(" + "9" * 5000 + ")", (1, 7), "far too large"),
-    ("maxpol", (1, 1), "did you mean maxpool"),
-])
+@pytest.mark.parametrize(
+    "text,where,words",
+    [
+        ("conv3-64 maxpool", (1, 10), "a comma or a new line between layers after 'conv3-64'"),
+        ("conv-64", (1, 5), "receptive field size"),
+        ("FC-", (1, 4), "a number of units after 'FC-'"),
+        ("Conv2D(6)", (1, 1), "Conv2D needs its kernel_size"),
+        ("Conv2D(6, 5, stride=2)", (1, 14), "did you mean 'strides'"),
+        ("Conv2D(6, 5, strides=0)", (1, 14), "between 1 and 128"),
+        ("Conv2D(6, 5, padding='full')", (1, 14), "'same', 'valid' or a number"),
+        ("Conv2D(6, 5, activation=relu)", (1, 25), 'text goes in quotes, as in "relu"'),
+        ("Conv2D(6, 5, 1, 'same', 9)", (1, 25), "this one is too many"),
+        ("Conv2D(6, 5", (1, 12), "')'"),
+        ("Conv2D(6, 5, name='x)", (1, 19), "never closed"),
+        ("Dense(10)", (1, 1), "add Flatten before it"),
+        ("conv3-64, Flatten, maxpool", (1, 20), "needs a C x H x W input"),
+        ("conv3-64\n\n  Conv2D(8, 3, name='a'), Conv2D(8, 3, name='a')", (3, 27), "already used"),
+        ("Conv2D(8, 3, name='a.b')", (1, 14), "cannot contain '.'"),
+        ("AveragePooling2D(2, padding='same')", (1, 21), "no PyTorch equivalent"),
+        ("MaxPooling2D(2, padding=2)", (1, 17), "at most half the pool size"),
+        ("Dropout(1.5)", (1, 9), "up to (not including) 1"),
+        ("input (224 x 224 RGB image)", (1, 1), "sidebar"),
+        ("Conv2d(6, 5) @", (1, 14), "unexpected character '@'"),
+        ("", (1, 1), "empty"),
+        ("# only a comment\n", (1, 1), "empty"),
+        ("conv3-99999999999999999999", (1, 7), "between 1 and 16,384"),
+        ("Dense(" + "9" * 5000 + ")", (1, 7), "far too large"),
+        ("maxpol", (1, 1), "did you mean maxpool"),
+    ],
+)
 def test_errors_name_line_column_and_what_was_expected(text, where, words):
     with pytest.raises(SpecError) as err:
         parse(text)
@@ -123,7 +134,7 @@ def test_names_and_metacharacters_survive_as_plain_text():
 
 @given(st.text(max_size=300))
 @example("conv3-64, maxpool, FC-10")
-@example("Conv2D(16, (5, 5), strides=1, padding=\"same\")")
+@example('Conv2D(16, (5, 5), strides=1, padding="same")')
 @example("Conv2D(((((")
 @example("Dense(-1)")
 @example("conv3-٣")  # an Arabic-Indic digit: isdigit() is True, int() would refuse it
@@ -140,11 +151,47 @@ def test_any_text_parses_or_raises_spec_error_with_a_position(text):
         assert layers
 
 
-keras_word = st.sampled_from(["Conv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D", "Dense", "Flatten",
-                              "Dropout", "BatchNormalization", "ReLU", "conv3", "FC", "maxpool", "soft", "LRN"])
-token = st.one_of(keras_word, st.sampled_from(["(", ")", ",", "=", "-", "\n", "'same'", '"valid"', "strides",
-                                               "padding", "name", "(2, 2)", "0.5", "True", "None"]),
-                  st.integers(-3, 300).map(str))
+keras_word = st.sampled_from(
+    [
+        "Conv2D",
+        "DepthwiseConv2D",
+        "MaxPooling2D",
+        "AveragePooling2D",
+        "Dense",
+        "Flatten",
+        "Dropout",
+        "BatchNormalization",
+        "ReLU",
+        "conv3",
+        "FC",
+        "maxpool",
+        "soft",
+        "LRN",
+    ]
+)
+token = st.one_of(
+    keras_word,
+    st.sampled_from(
+        [
+            "(",
+            ")",
+            ",",
+            "=",
+            "-",
+            "\n",
+            "'same'",
+            '"valid"',
+            "strides",
+            "padding",
+            "name",
+            "(2, 2)",
+            "0.5",
+            "True",
+            "None",
+        ]
+    ),
+    st.integers(-3, 300).map(str),
+)
 
 
 @given(st.lists(token, max_size=30).map(" ".join))
@@ -172,8 +219,9 @@ def test_table_1_presets_are_the_vgg_family_in_the_papers_words():
 def test_the_lecture_network_is_the_lecture_exercise_family():
     ours, theirs = explorer.analyze("custom_lecture"), explorer.analyze("lecture_exercise")
     assert ours.totals.params == theirs.totals.params == 62_006
-    assert [r.output_shape for r in ours.rows if r.kind in ("conv", "pool", "linear")] == \
-        [r.output_shape for r in theirs.rows if r.kind in ("conv", "pool", "linear")]
+    assert [r.output_shape for r in ours.rows if r.kind in ("conv", "pool", "linear")] == [
+        r.output_shape for r in theirs.rows if r.kind in ("conv", "pool", "linear")
+    ]
     assert explorer.configure("custom").knob_dict["spec"] == LECTURE_NETWORK
 
 
@@ -190,8 +238,9 @@ def test_text_knob_kind():
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def test_cli_summary_with_a_spec():
@@ -225,12 +274,21 @@ def test_whatever_parses_is_analysed_or_refused_in_one_sentence(text, shape):
 
 
 def test_keras_code_pasted_as_it_is():
-    code = ("model.add(Conv2D(6, (5, 5), activation='relu'))\nmodel.add(layers.MaxPooling2D((2, 2)))\n"
-            "model.add(tf.keras.layers.Flatten())\nmodel.add(keras.layers.Dense(10, activation='softmax'))")
+    code = (
+        "model.add(Conv2D(6, (5, 5), activation='relu'))\nmodel.add(layers.MaxPooling2D((2, 2)))\n"
+        "model.add(tf.keras.layers.Flatten())\nmodel.add(keras.layers.Dense(10, activation='softmax'))"
+    )
     assert [layer.notation_text() for layer in parse(code)] == [
-        'Conv2D(6, 5, activation="relu")', "MaxPooling2D(2)", "Flatten()", 'Dense(10, activation="softmax")']
-    for text, words in (("model.fit(x)", "found 'model.fit'"), ("layers.Foo(3)", "found 'layers.Foo'"),
-                        ("model.add(model.add(Flatten))", "inside model.add"),
-                        ("model.add(" * 5000, "inside model.add")):  # never a RecursionError
+        'Conv2D(6, 5, activation="relu")',
+        "MaxPooling2D(2)",
+        "Flatten()",
+        'Dense(10, activation="softmax")',
+    ]
+    for text, words in (
+        ("model.fit(x)", "found 'model.fit'"),
+        ("layers.Foo(3)", "found 'layers.Foo'"),
+        ("model.add(model.add(Flatten))", "inside model.add"),
+        ("model.add(" * 5000, "inside model.add"),
+    ):  # never a RecursionError
         with pytest.raises(SpecError, match=words):
             parse(text)

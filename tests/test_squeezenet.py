@@ -1,18 +1,34 @@
 """SqueezeNet: the metaparameters give Table 1's widths, the presets the published counts, SR sweeps agree."""
+
 import pytest
 
 from explorer import KnobError, analyze, configure
-from explorer.compare import longest_weight_path
-from explorer.families.squeezenet import fire_widths
-from explorer.fire import PAPER_SR, fire_cost, network_sweep, squeeze_sweep
+from explorer.analysis.compare import longest_weight_path
+from explorer.families.squeezenet import PAPER_SR, fire_cost, fire_widths, network_sweep, squeeze_sweep
 
 # SqueezeNet paper, Table 1: (s1x1, e1x1, e3x3) of fire2 ... fire9.
-TABLE_1_FIRES = [(16, 64, 64), (16, 64, 64), (32, 128, 128), (32, 128, 128), (48, 192, 192), (48, 192, 192),
-                 (64, 256, 256), (64, 256, 256)]
+TABLE_1_FIRES = [
+    (16, 64, 64),
+    (16, 64, 64),
+    (32, 128, 128),
+    (32, 128, 128),
+    (48, 192, 192),
+    (48, 192, 192),
+    (64, 256, 256),
+    (64, 256, 256),
+]
 # Table 1's output sizes at the paper's 227x227 input.
-TABLE_1_OUTPUTS = {"conv1": (96, 111, 111), "maxpool1": (96, 55, 55), "fire4": (256, 55, 55),
-                   "maxpool4": (256, 27, 27), "fire8": (512, 27, 27), "maxpool8": (512, 13, 13),
-                   "fire9": (512, 13, 13), "conv10": (1000, 13, 13), "avgpool10": (1000, 1, 1)}
+TABLE_1_OUTPUTS = {
+    "conv1": (96, 111, 111),
+    "maxpool1": (96, 55, 55),
+    "fire4": (256, 55, 55),
+    "maxpool4": (256, 27, 27),
+    "fire8": (512, 27, 27),
+    "maxpool8": (512, 13, 13),
+    "fire9": (512, 13, 13),
+    "conv10": (1000, 13, 13),
+    "avgpool10": (1000, 1, 1),
+}
 
 
 def test_the_metaparameters_give_table_1():
@@ -44,11 +60,14 @@ def test_knobs_change_the_widths_as_the_paper_defines_them():
     assert a.totals.params != 1_248_424
 
 
-@pytest.mark.parametrize("knobs,text", [
-    (dict(squeeze_ratio=0.025, base_e=8), "raise the squeeze ratio to at least"),
-    (dict(pct_3x3=0.01, base_e=8), "no expand 3x3 filter"),
-    (dict(pct_3x3=0.99, base_e=8), "no expand 1x1 filter"),
-])
+@pytest.mark.parametrize(
+    "knobs,text",
+    [
+        (dict(squeeze_ratio=0.025, base_e=8), "raise the squeeze ratio to at least"),
+        (dict(pct_3x3=0.01, base_e=8), "no expand 3x3 filter"),
+        (dict(pct_3x3=0.99, base_e=8), "no expand 1x1 filter"),
+    ],
+)
 def test_settings_that_empty_a_fire_module_are_one_sentence(knobs, text):
     with pytest.raises(KnobError, match=text):
         configure("squeezenet", **knobs)

@@ -1,4 +1,5 @@
 """The training loop (seeded, progress, freezing) and the disk cache (keys, atomic writes, weights_only)."""
+
 import json
 import threading
 
@@ -6,13 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from explorer import training
 from explorer.errors import ExperimentError
+from explorer.live import cache as disk
+from explorer.live import training
 
 
 @pytest.fixture(autouse=True)
 def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(disk.CACHE_ENV, str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 
@@ -42,8 +44,7 @@ def test_the_same_seed_trains_the_same_weights():
 def test_progress_reports_every_step_and_the_history_every_epoch():
     x, y = tiny_data(100)
     seen = []
-    history = training.train(tiny_model(), x, y, epochs=3, batch_size=32, progress=seen.append,
-                             stage="tiny")
+    history = training.train(tiny_model(), x, y, epochs=3, batch_size=32, progress=seen.append, stage="tiny")
     assert len(seen) == 3 * 4 and [h["epoch"] for h in history] == [1, 2, 3]
     assert seen[-1].fraction == 1.0 and seen[0].stage == "tiny"
     assert all(a.fraction < b.fraction for a, b in zip(seen, seen[1:]))
@@ -86,10 +87,10 @@ def test_bad_training_requests_are_one_sentence():
 
 
 def test_cache_keys_follow_the_settings_not_their_spelling():
-    a = training.cache_key("k", {"depth": 20, "sizes": (1, 2), "name": "x"})
-    assert a == training.cache_key("k", {"name": "x", "sizes": [1, 2], "depth": 20})
-    assert a != training.cache_key("k", {"name": "x", "sizes": [1, 2], "depth": 26})
-    assert a != training.cache_key("other", {"name": "x", "sizes": [1, 2], "depth": 20})
+    a = disk.cache_key("k", {"depth": 20, "sizes": (1, 2), "name": "x"})
+    assert a == disk.cache_key("k", {"name": "x", "sizes": [1, 2], "depth": 20})
+    assert a != disk.cache_key("k", {"name": "x", "sizes": [1, 2], "depth": 26})
+    assert a != disk.cache_key("other", {"name": "x", "sizes": [1, 2], "depth": 20})
 
 
 def _fit(model):
@@ -99,42 +100,42 @@ def _fit(model):
 
 def test_a_second_call_loads_the_weights_instead_of_training(cache):
     calls = training.TRAIN_CALLS
-    first, info, hit = training.cached_model("tiny", {"seed": 0}, tiny_model, _fit)
+    first, info, hit = disk.cached_model("tiny", {"seed": 0}, tiny_model, _fit)
     assert not hit and training.TRAIN_CALLS == calls + 1
-    second, info2, hit2 = training.cached_model("tiny", {"seed": 0}, tiny_model, _fit)
+    second, info2, hit2 = disk.cached_model("tiny", {"seed": 0}, tiny_model, _fit)
     assert hit2 and training.TRAIN_CALLS == calls + 1 and info2 == info
     assert all(torch.equal(p, q) for p, q in zip(first.state_dict().values(), second.state_dict().values()))
-    assert training.is_cached("tiny", {"seed": 0}) and not training.is_cached("tiny", {"seed": 1})
+    assert disk.is_cached("tiny", {"seed": 0}) and not disk.is_cached("tiny", {"seed": 1})
     files = sorted(p.suffix for p in (cache / "tiny").iterdir())
     assert files == [".json", ".pt"]  # no temporary files left behind
 
 
 def test_unreadable_or_unsafe_weights_are_retrained_not_loaded(cache):
-    training.cached_model("tiny", {"seed": 0}, tiny_model, _fit)
+    disk.cached_model("tiny", {"seed": 0}, tiny_model, _fit)
     state_file = next((cache / "tiny").glob("*.pt"))
     state_file.write_bytes(b"truncated")
     calls = training.TRAIN_CALLS
-    _, _, hit = training.cached_model("tiny", {"seed": 0}, tiny_model, _fit)
+    _, _, hit = disk.cached_model("tiny", {"seed": 0}, tiny_model, _fit)
     assert not hit and training.TRAIN_CALLS == calls + 1
     # a file holding an arbitrary object: weights_only=True refuses it, so it is replaced by training
     torch.save({"payload": threading.Lock}, state_file)
-    _, _, hit = training.cached_model("tiny", {"seed": 0}, tiny_model, _fit)
+    _, _, hit = disk.cached_model("tiny", {"seed": 0}, tiny_model, _fit)
     assert not hit and training.TRAIN_CALLS == calls + 2
 
 
 def test_cached_json_and_concurrent_writers(cache):
     calls = []
-    result, hit = training.cached_json("r", {"a": 1}, lambda: calls.append(1) or {"value": 1})
-    again, hit2 = training.cached_json("r", {"a": 1}, lambda: calls.append(1) or {"value": 2})
+    result, hit = disk.cached_json("r", {"a": 1}, lambda: calls.append(1) or {"value": 1})
+    again, hit2 = disk.cached_json("r", {"a": 1}, lambda: calls.append(1) or {"value": 2})
     assert (result, hit, again, hit2, len(calls)) == ({"value": 1}, False, {"value": 1}, True, 1)
 
     big = [{"value": i, "padding": "x" * 200_000} for i in range(8)]
-    threads = [threading.Thread(target=training.save_json, args=("w", {"k": 1}, b)) for b in big]
+    threads = [threading.Thread(target=disk.save_json, args=("w", {"k": 1}, b)) for b in big]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    stored = training.load_json("w", {"k": 1})
+    stored = disk.load_json("w", {"k": 1})
     assert stored in big  # one writer's complete file, never a mix
     assert [p.name for p in (cache / "w").iterdir() if p.name.startswith(".")] == []
     json_file = next((cache / "w").glob("*.json"))
@@ -146,7 +147,7 @@ def test_a_failed_write_leaves_nothing_behind(cache):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        training._write_atomic(cache / "x" / "file.json", boom)
+        disk._write_atomic(cache / "x" / "file.json", boom)
     assert list((cache / "x").iterdir()) == []
 
 

@@ -1,14 +1,16 @@
 """Transfer learning's cut on real networks: the plan read off explorer.analyze, exact freezing, the live sweep."""
+
 import json
 
 import pytest
 import torch
 
-from explorer import training, transfer
 from explorer.errors import KnobError
 from explorer.experiments import get_experiment, run_experiment
-from explorer.experiments.networks import build_network, network_analysis
-from explorer.experiments.transfer_cut import findings, few_shot, target_data
+from explorer.experiments.transfer_cut import few_shot, findings, target_data
+from explorer.live import cuts as transfer
+from explorer.live import training
+from explorer.live.networks import build_network, network_analysis
 from helpers import run_cli, set_args
 
 # Small enough for CI (~25 s on two busy cores), large enough for the lecture's effect: at 2 labelled examples
@@ -48,12 +50,20 @@ def test_the_cut_splits_the_parameters_read_off_the_analysis():
 def test_the_lecture_presets_and_the_sweep_sit_on_stage_boundaries():
     a = vgg()
     assert transfer.stage_cuts(a) == [0, 1, 2, 4, 6, 8, 9, 10]
-    assert transfer.lecture_presets(a) == {"train entire model": 0, "train some layers": 2,
-                                           "train fewer layers": 6, "freeze almost all": 8}
+    assert transfer.lecture_presets(a) == {
+        "train entire model": 0,
+        "train some layers": 2,
+        "train fewer layers": 6,
+        "freeze almost all": 8,
+    }
     r = network_analysis("resnet", 16, (3, 32, 32), 5)  # ResNet-8: stem, 3 stages of 2 convolutions, fc
     assert transfer.stage_cuts(r) == [0, 1, 3, 5, 7]
-    assert transfer.lecture_presets(r) == {"train entire model": 0, "train some layers": 3,
-                                           "train fewer layers": 5, "freeze almost all": 7}
+    assert transfer.lecture_presets(r) == {
+        "train entire model": 0,
+        "train some layers": 3,
+        "train fewer layers": 5,
+        "freeze almost all": 7,
+    }
     assert transfer.plan(r, 7).feature_shape == (64,) and transfer.plan(r, 5).feature_shape == (32, 16, 16)
 
 
@@ -106,8 +116,13 @@ def test_freezing_below_a_good_cut_beats_scratch_on_few_examples(small):
     assert [c["cut"] for c in r["cuts"]] == [0, 1, 2, 4, 6, 8, 9, 10]
     for c in r["cuts"]:
         assert 0 <= c["accuracy"] <= 1 and c["frozen_params"] + c["trainable_params"] == r["params"]
-    assert r["target"]["labelled"] == 10 and r["target"]["classes"] == ["diamond", "cross", "frame", "stripes",
-                                                                        "half-disk"]
+    assert r["target"]["labelled"] == 10 and r["target"]["classes"] == [
+        "diamond",
+        "cross",
+        "frame",
+        "stripes",
+        "half-disk",
+    ]
     frozen_below = [c for c in r["cuts"] if c["cut"] > 0]
     best = max(frozen_below, key=lambda c: c["accuracy"])
     assert best["accuracy"] > r["scratch_accuracy"] + 0.25  # measured: 37-43 points ahead over seeds 0-2
@@ -130,7 +145,7 @@ def test_bad_settings_are_one_sentence_before_anything_trains(cache_dir):
     assert training.TRAIN_CALLS == calls
 
 
-def test_cli_json_has_the_issue_s_keys(small, cache_dir):
+def test_cli_json_has_the_documented_keys(small, cache_dir):
     out = run_cli("experiment", "transfer-cut", *set_args(SMALL), "--json", cache=cache_dir, timeout=300)
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)

@@ -1,9 +1,10 @@
 """Streamlit helpers for live experiments: knob widgets, a progress bar, run-or-load with errors shown.
 
-    experiment = get_experiment("layer-removal")
-    values = knob_widgets(experiment)                       # one widget per declared knob
-    outcome = outcome_for(experiment, values, start=st.button("Train"))
+experiment = get_experiment("layer-removal")
+values = knob_widgets(experiment)                       # one widget per declared knob
+outcome = outcome_for(experiment, values, start=st.button("Train"))
 """
+
 from __future__ import annotations
 
 import time
@@ -12,9 +13,11 @@ import streamlit as st
 
 from explorer.errors import ExplorerError
 from explorer.experiments import Experiment, Outcome, cached_outcome, run_experiment
-from explorer.training import Progress
-from ui.render import show_error
+from explorer.live.training import Progress
+from ui.notices import show_error
 from ui.sidebar import knob_widget
+
+VARIANTS = "edge.variants"  # every variant made in this session: name -> record (the latest measurement)
 
 
 def knob_widgets(experiment: Experiment, columns: int = 3, only: tuple[str, ...] | None = None) -> dict:
@@ -98,16 +101,23 @@ def cifar10_folder(experiment_name: str, values: dict) -> str | None:
     """The CIFAR-10 folder box (key '<experiment>.data_dir') when the dataset knob says cifar10, else None."""
     if values.get("dataset") != "cifar10":
         return None
-    return st.text_input("CIFAR-10 folder (the python version: data_batch_1..5, test_batch, batches.meta)",
-                         key=f"{experiment_name}.data_dir", placeholder="/data/cifar-10-batches-py") or None
+    return (
+        st.text_input(
+            "CIFAR-10 folder (the python version: data_batch_1..5, test_batch, batches.meta)",
+            key=f"{experiment_name}.data_dir",
+            placeholder="/data/cifar-10-batches-py",
+        )
+        or None
+    )
 
 
 def warn_if_stale(experiment: Experiment, outcome: Outcome, values: dict) -> None:
     """A warning naming the knobs whose widgets moved away from the settings the shown figures were computed with."""
     changed = differing(experiment, outcome, values)
     if changed:
-        st.warning(f"The figures below were computed with {', '.join(changed)}; press the button for the settings "
-                   "above.")
+        st.warning(
+            f"The figures below were computed with {', '.join(changed)}; press the button for the settings above."
+        )
 
 
 def differing(experiment: Experiment, outcome: Outcome, values: dict) -> list[str]:
@@ -116,8 +126,11 @@ def differing(experiment: Experiment, outcome: Outcome, values: dict) -> list[st
         wanted = experiment.check(values)
     except ExplorerError:
         return [k.title for k in experiment.knobs]
-    return [f"{k.title} {k.format(outcome.settings[k.name])} (not {k.format(wanted[k.name])})"
-            for k in experiment.knobs if outcome.settings.get(k.name) != wanted.get(k.name)]
+    return [
+        f"{k.title} {k.format(outcome.settings[k.name])} (not {k.format(wanted[k.name])})"
+        for k in experiment.knobs
+        if outcome.settings.get(k.name) != wanted.get(k.name)
+    ]
 
 
 def bullets(sentences) -> None:
@@ -131,3 +144,34 @@ def timing_caption(outcome: Outcome, train_seconds: float | None = None) -> str:
         computed = f", computed in {train_seconds:.0f} s of training when first asked for" if train_seconds else ""
         return f"Loaded from the disk cache in {outcome.seconds:.2f} s{computed}."
     return f"Computed live in {outcome.seconds:.1f} s; stored on disk, so the next visit is instant."
+
+
+def shared_knobs(name: str, knobs: tuple) -> Experiment:
+    """A namespace for knobs several experiments share (one set of widgets, keys '<name>.<knob>')."""
+    return Experiment(name, name, "", knobs, run=lambda *args: {}, report=str)
+
+
+def remember_variants(result: dict) -> None:
+    """Add an experiment's variants to the session's table (a later measurement of one replaces it)."""
+    table = st.session_state.setdefault(VARIANTS, {})
+    for record in result.get("variants", []):
+        table[record["variant"]] = record
+
+
+def variants() -> list[dict]:
+    return list(st.session_state.get(VARIANTS, {}).values())
+
+
+def variant_rows() -> list[dict]:
+    return [
+        {
+            "variant": r["variant"],
+            "parameters": r["params"],
+            "size (MB)": round(r["size_mb"], 3),
+            "multiply-adds": r["mult_adds"],
+            "accuracy": f"{r['accuracy']:.1%}",
+            "latency (ms, 1 image)": round(r["latency_ms"], 3),
+            "note": r["note"],
+        }
+        for r in st.session_state.get(VARIANTS, {}).values()
+    ]

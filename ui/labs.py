@@ -1,11 +1,14 @@
 """Streamlit helpers for the Labs pages: remembered widgets, formula steps, spec errors, the PyTorch export."""
+
 from __future__ import annotations
 
 import streamlit as st
 
 from explorer.errors import ExplorerError, ShapeError, SpecError
+from explorer.labs.arithmetic import compute
+from explorer.labs.export import to_pytorch
 from explorer.registry import Knob
-from ui.render import escape_markdown, show_error
+from ui.notices import escape_markdown, show_error
 
 CODE_LINES_SHOWN = 400
 
@@ -27,8 +30,9 @@ def knob_input(container, knob: Knob, key: str, label: str | None = None, **kwar
     remember(key, knob.default)
     if knob.kind == "choice":
         return container.selectbox(label or knob.title, knob.choices, key=key, help=knob.help, **kwargs)
-    return container.number_input(label or knob.title, int(knob.low), int(knob.high), step=1, key=key,
-                                  help=knob.help, **kwargs)
+    return container.number_input(
+        label or knob.title, int(knob.low), int(knob.high), step=1, key=key, help=knob.help, **kwargs
+    )
 
 
 def steps(step_list: list) -> None:
@@ -37,8 +41,11 @@ def steps(step_list: list) -> None:
         measured = step.get("measured")
         check = ""
         if measured is not None:
-            check = " — PyTorch: " + (f"{measured:,} :green[:material/check_circle: agrees]" if measured == step["value"]
-                                      else f"{measured:,} :red[:material/cancel: differs]")
+            check = " — PyTorch: " + (
+                f"{measured:,} :green[:material/check_circle: agrees]"
+                if measured == step["value"]
+                else f"{measured:,} :red[:material/cancel: differs]"
+            )
         st.markdown(f"- *{step['quantity']}*: `{step['formula']}` = `{step['numbers']}`{check}")
         if step.get("note"):
             st.info(step["note"], icon=":material/info:")
@@ -63,15 +70,11 @@ def spec_error(error: ExplorerError, text: str, origins: dict | None = None) -> 
 def layer_result(setup):
     """explorer.lab.compute, once per setup: moving the window-position slider reruns the page, and a real layer
     on a large input takes seconds (measured: 1.5 s for 64 3x3 kernels on 15x1024x1024)."""
-    from explorer.lab import compute
-
     return compute(setup)
 
 
 @st.cache_data(max_entries=32, show_spinner="Writing the PyTorch code…")
 def _export(name: str, shape: tuple, knobs: tuple):
-    from explorer.export import to_pytorch
-
     return to_pytorch(name, shape, **dict(knobs))
 
 
@@ -82,10 +85,18 @@ def export_section(name: str, shape: tuple, knobs: dict, key: str) -> None:
     except ExplorerError as e:
         show_error(e)
         return
-    st.caption(f"{escape_markdown(export.explanation)} Run it with `python {export.filename}`: it prints the "
-               "output shape and the parameter count, which should match this page.")
-    st.download_button(f"Download {export.filename}", export.code, export.filename, "text/x-python",
-                       key=f"{key}.download", icon=":material/download:")
+    st.caption(
+        f"{escape_markdown(export.explanation)} Run it with `python {export.filename}`: it prints the "
+        "output shape and the parameter count, which should match this page."
+    )
+    st.download_button(
+        f"Download {export.filename}",
+        export.code,
+        export.filename,
+        "text/x-python",
+        key=f"{key}.download",
+        icon=":material/download:",
+    )
     lines = export.code.split("\n")
     if len(lines) > CODE_LINES_SHOWN:
         st.caption(f"The first {CODE_LINES_SHOWN} of {len(lines):,} lines; the download has all of them.")

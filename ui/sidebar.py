@@ -6,6 +6,7 @@ mirrors the choice with plain names (?family=resnet&preset=resnet56&depth=56&inp
 copied link reproduces the view. (Streamlit's bind="query-params" writes a selectbox's label, not its
 value, into the URL: "VGG-16 (config D)" instead of "vgg16"; hence this module does it.)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -79,8 +80,9 @@ def knob_widget(container, family: Family, knob: Knob):
         return container.toggle(label, **common)
     if knob.kind == "choice":
         options = ([None] if knob.optional else []) + list(knob.choices)
-        return container.selectbox(label, options, format_func=lambda v: f"auto ({knob.auto})" if v is None
-                                   else str(v), **common)
+        return container.selectbox(
+            label, options, format_func=lambda v: f"auto ({knob.auto})" if v is None else str(v), **common
+        )
     if knob.kind == "ints":
         return container.text_input(label, **common)
     if knob.kind == "text":  # a custom network's layers: the Custom builder page has the roomy version
@@ -88,27 +90,42 @@ def knob_widget(container, family: Family, knob: Knob):
     if knob.kind == "float":
         step = float(knob.step or 0.05)
         decimals = max(2, len(f"{step:g}".partition(".")[2]))  # SqueezeNet's SR 0.125 must not show as 0.13
-        return container.slider(label, float(knob.low), float(knob.high), step=step, format=f"%.{decimals}f",
-                                **common)
+        return container.slider(label, float(knob.low), float(knob.high), step=step, format=f"%.{decimals}f", **common)
     if knob.optional or knob.high - knob.low > 400:
-        return container.number_input(label, int(knob.low), int(knob.high), step=1,
-                                      placeholder=f"auto: {knob.auto}" if knob.optional else None, **common)
+        return container.number_input(
+            label,
+            int(knob.low),
+            int(knob.high),
+            step=1,
+            placeholder=f"auto: {knob.auto}" if knob.optional else None,
+            **common,
+        )
     return container.slider(label, int(knob.low), int(knob.high), step=int(knob.step or 1), **common)
 
 
 def input_widgets(container, family: Family, knobs: dict) -> tuple:
-    for key, value in ((IN_C, family.default_input[0]), (IN_H, family.default_input[1]),
-                       (IN_W, family.default_input[2]), (IN_SQUARE, True)):
+    for key, value in (
+        (IN_C, family.default_input[0]),
+        (IN_H, family.default_input[1]),
+        (IN_W, family.default_input[2]),
+        (IN_SQUARE, True),
+    ):
         st.session_state.setdefault(key, value)
-    channels = container.number_input("Input channels (C)", 1, 64, step=1, key=IN_C,
-                                      help="3 for RGB images, 1 for grey-scale.")
+    channels = container.number_input(
+        "Input channels (C)", 1, 64, step=1, key=IN_C, help="3 for RGB images, 1 for grey-scale."
+    )
     if family.input_knob:  # MobileNet: the resolution knob is the input side
         side = knobs.get(family.input_knob) or family.default_input[1]
         container.caption(f"Input {channels}×{side}×{side}, set by '{family.knob(family.input_knob).title}'.")
         return channels, int(side), int(side)
     square = container.toggle("Square input", key=IN_SQUARE)
-    height = container.slider("Input size (height)" if not square else "Input size", 1, MAX_SLIDER_SIDE, key=IN_H,
-                              help="32 for CIFAR-10, 224 for ImageNet.")
+    height = container.slider(
+        "Input size (height)" if not square else "Input size",
+        1,
+        MAX_SLIDER_SIDE,
+        key=IN_H,
+        help="32 for CIFAR-10, 224 for ImageNet.",
+    )
     width = height if square else container.slider("Input width", 1, MAX_SLIDER_SIDE, key=IN_W)
     return channels, height, width
 
@@ -126,9 +143,14 @@ def architecture_sidebar(expanded: bool = True) -> Selection:
     preset_key = f"{family.name}.preset"
     st.session_state.setdefault(preset_key, _default_preset(family))
     options = list(family.presets) + [CUSTOM]
-    preset = sb.selectbox("Preset", options, key=preset_key,
-                          format_func=lambda n: "custom (knobs below)" if n == CUSTOM else family.presets[n].title,
-                          on_change=_load_preset, args=(family, preset_key))
+    preset = sb.selectbox(
+        "Preset",
+        options,
+        key=preset_key,
+        format_func=lambda n: "custom (knobs below)" if n == CUSTOM else family.presets[n].title,
+        on_change=_load_preset,
+        args=(family, preset_key),
+    )
     if not expanded:
         sb.caption("This page does not use the architecture below; Explore, Compare and the labs do.")
     with sb.expander("Knobs", expanded=expanded):
@@ -170,8 +192,9 @@ def restore_from_url(families: dict) -> None:
             try:
                 st.session_state[f"{name}.{knob.name}"] = widget_value(knob, knob.coerce(q[knob.name]))
             except ExplorerError:
-                st.session_state[f"{name}.{knob.name}"] = q[knob.name] if knob.kind == "ints" else \
-                    widget_value(knob, knob.default)
+                st.session_state[f"{name}.{knob.name}"] = (
+                    q[knob.name] if knob.kind == "ints" else widget_value(knob, knob.default)
+                )
     if "input" in q:
         try:
             c, h, w = parse_input_shape(q["input"])

@@ -9,18 +9,21 @@ CLI's --set, the page's widgets (ui.experiments.knob_widgets) and the tests all 
     outcome.result["residual"]["full_accuracy"], outcome.from_cache
 
 run(settings, progress, data_dir) -> dict receives validated knob values and returns plain JSON data;
-run_experiment caches that dict on disk keyed by the settings (explorer.training.cached_json).
+run_experiment caches that dict on disk keyed by the settings (explorer.live.cache.cached_json).
 """
+
 from __future__ import annotations
 
 import difflib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..errors import KnobError, UnknownNameError
+from ..live.cache import cached_json, load_json
+from ..live.data import fingerprint
+from ..live.training import ProgressFn
 from ..registry import Knob
-from ..training import ProgressFn, cached_json, load_json
 
 RunFn = Callable[[dict, "ProgressFn | None", "str | None"], dict]
 
@@ -51,8 +54,7 @@ class Experiment:
         for k in self.knobs:
             if k.name == name:
                 return k
-        raise KnobError(f"The {self.name} experiment has no knob '{name}'; its knobs are "
-                        f"{', '.join(self.knob_names)}.")
+        raise KnobError(f"The {self.name} experiment has no knob '{name}'; its knobs are {', '.join(self.knob_names)}.")
 
     def defaults(self) -> dict:
         return {k.name: k.default for k in self.knobs}
@@ -68,8 +70,6 @@ class Experiment:
 
     def cache_settings(self, settings: dict, data_dir: str | None) -> dict:
         """What the cached result depends on: the settings and, for CIFAR-10, which folder it came from."""
-        from ..data import fingerprint
-
         if self.dataset_knob and settings.get(self.dataset_knob) == "cifar10":
             return {**settings, "data": fingerprint("cifar10", data_dir)}
         return dict(settings)
@@ -94,10 +94,7 @@ def register(experiment: Experiment) -> Experiment:
 
 
 def all_experiments() -> dict[str, Experiment]:
-    import importlib
-
-    importlib.import_module(__package__)  # the package's __init__ registers every experiment
-    return dict(_EXPERIMENTS)
+    return dict(_EXPERIMENTS)  # importing explorer.experiments (any of its modules) registered them all
 
 
 def get_experiment(name: str) -> Experiment:
@@ -109,14 +106,18 @@ def get_experiment(name: str) -> Experiment:
     raise UnknownNameError(f"There is no experiment '{name}'; {hint}")
 
 
-def run_experiment(name: str, values: dict | None = None, progress: ProgressFn | None = None,
-                   data_dir: str | None = None) -> Outcome:
+def run_experiment(
+    name: str, values: dict | None = None, progress: ProgressFn | None = None, data_dir: str | None = None
+) -> Outcome:
     """The experiment's result for these knob values: from the disk cache, or computed live and stored."""
     experiment = get_experiment(name)
     settings = experiment.check(values)
     start = time.perf_counter()
-    result, hit = cached_json(f"experiments/{name}", experiment.cache_settings(settings, data_dir),
-                              lambda: experiment.run(settings, progress, data_dir))
+    result, hit = cached_json(
+        f"experiments/{name}",
+        experiment.cache_settings(settings, data_dir),
+        lambda: experiment.run(settings, progress, data_dir),
+    )
     return Outcome(name, settings, result, hit, time.perf_counter() - start)
 
 

@@ -6,6 +6,7 @@ the residual module; for the remaining n - k blocks, we only propagate through t
 The gradient magnitude at the input of the first block (y_0) for a single path of length k, times
 the number of paths of that length C(n, k), is the total gradient that paths of length k carry.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,23 +16,29 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..families.resnet import ResNet
+from ..live.training import ProgressFn, compute_threads, device, seed_everything
 from ..registry import Knob
-from ..training import ProgressFn, compute_threads, device, seed_everything
 from .base import Experiment, register
-from .layer_removal import NETWORK_KNOBS, load_data, trained_network
-from .nets import BlockStack, blocks_for_depth, build
+from .layer_removal import NETWORK_KNOBS, blocks_for_depth, build, load_data, trained_network
 
 KNOBS = NETWORK_KNOBS + (
-    Knob("samples", "int", 20, "Paths sampled for each length k, each with its own batch (Veit et al.: 1,000).",
-         1, 200),
+    Knob(
+        "samples", "int", 20, "Paths sampled for each length k, each with its own batch (Veit et al.: 1,000).", 1, 200
+    ),
     Knob("batch_size", "int", 32, "Training images in each sampled batch.", 1, 256, label="batch size"),
-    Knob("trained", "bool", True, "Measure the trained residual network (the layer-removal one), or the same "
-         "network at its random initialisation."),
+    Knob(
+        "trained",
+        "bool",
+        True,
+        "Measure the trained residual network (the layer-removal one), or the same "
+        "network at its random initialisation.",
+    ),
 )
 GRADIENT_SHARE = 0.9  # "most of the gradient": the shortest run of lengths carrying 90% of it
 
 
-def path_gradient(model: BlockStack, x: torch.Tensor, y: torch.Tensor, routes: list[str]) -> float:
+def path_gradient(model: ResNet, x: torch.Tensor, y: torch.Tensor, routes: list[str]) -> float:
     """Mean per-image norm of d(loss)/d(y_0) flowing along the single path that `routes` picks."""
     y0 = model.stem(x).detach().requires_grad_(True)  # y_0: the input of the first block
     logits = model.head(model.run_blocks(y0, routes=routes))
@@ -40,8 +47,9 @@ def path_gradient(model: BlockStack, x: torch.Tensor, y: torch.Tensor, routes: l
     return float(grad.flatten(1).norm(dim=1).mean())
 
 
-def measure(model: BlockStack, x: torch.Tensor, y: torch.Tensor, samples: int, batch_size: int,
-            seed: int) -> list[list[float]]:
+def measure(
+    model: ResNet, x: torch.Tensor, y: torch.Tensor, samples: int, batch_size: int, seed: int
+) -> list[list[float]]:
     """For each length k = 0..n, `samples` gradient magnitudes of randomly chosen paths of length k."""
     model.eval()  # batch norm with its running statistics: every image's gradient is its own
     n = len(model.blocks)
@@ -81,8 +89,15 @@ def run(settings: dict, progress: ProgressFn | None = None, data_dir: str | None
     if settings["trained"]:
         model, info, _ = trained_network(settings, "residual", data, progress, data_dir)
     else:
-        model = build(settings["depth"], settings["width"], True, data.input_shape[0], data.num_classes,
-                      settings["seed"]).to(device())
+        model = build(
+            settings["depth"],
+            settings["width"],
+            True,
+            data.input_shape[0],
+            data.num_classes,
+            settings["seed"],
+            data.input_shape[1],
+        ).to(device())
     seed_everything(settings["seed"])
     found = measure(model, data.train_x, data.train_y, settings["samples"], settings["batch_size"], settings["seed"])
     n = len(model.blocks)
@@ -92,12 +107,24 @@ def run(settings: dict, progress: ProgressFn | None = None, data_dir: str | None
     shares = [t / sum(total) for t in total]
     low, high = carrying_range(shares)
     return {
-        "blocks": n, "trained": settings["trained"], "lengths": list(range(n + 1)), "paths": paths,
-        "magnitude": magnitude, "magnitude_spread": [statistics.pstdev(v) for v in found],
-        "total": total, "share": shares, "peak": int(np.argmax(total)),
-        "range": {"low": low, "high": high, "gradient_share": sum(shares[low:high + 1]),
-                  "path_share": sum(paths[low:high + 1]) / 2 ** n, "wanted": GRADIENT_SHARE},
-        "mean_length": n / 2, "samples": settings["samples"],
+        "blocks": n,
+        "trained": settings["trained"],
+        "lengths": list(range(n + 1)),
+        "paths": paths,
+        "magnitude": magnitude,
+        "magnitude_spread": [statistics.pstdev(v) for v in found],
+        "total": total,
+        "share": shares,
+        "peak": int(np.argmax(total)),
+        "range": {
+            "low": low,
+            "high": high,
+            "gradient_share": sum(shares[low : high + 1]),
+            "path_share": sum(paths[low : high + 1]) / 2**n,
+            "wanted": GRADIENT_SHARE,
+        },
+        "mean_length": n / 2,
+        "samples": settings["samples"],
         "decay": (magnitude[0] / magnitude[-1]) ** (1 / n) if magnitude[-1] > 0 else None,
     }
 
@@ -113,28 +140,34 @@ def findings(result: dict) -> list[str]:
         f"path has {result['mean_length']:g} blocks.",
     ]
     if result["decay"]:
-        sentences.append(f"A single path's gradient shrinks about {result['decay']:.2f}x with each extra block it "
-                         f"passes through (geometric mean from length 0 to {n}).")
+        sentences.append(
+            f"A single path's gradient shrinks about {result['decay']:.2f}x with each extra block it "
+            f"passes through (geometric mean from length 0 to {n})."
+        )
     return sentences
 
 
 def report(result: dict) -> str:
-    lines = [f"{result['blocks']} residual blocks ({'trained' if result['trained'] else 'untrained'}), "
-             f"{result['samples']} sampled paths per length",
-             f"{'length':>6} {'paths':>12} {'|grad| one path':>16} {'total':>12} {'share':>8}"]
+    lines = [
+        f"{result['blocks']} residual blocks ({'trained' if result['trained'] else 'untrained'}), "
+        f"{result['samples']} sampled paths per length",
+        f"{'length':>6} {'paths':>12} {'|grad| one path':>16} {'total':>12} {'share':>8}",
+    ]
     for k, (c, m, t, s) in enumerate(zip(result["paths"], result["magnitude"], result["total"], result["share"])):
         lines.append(f"{k:>6} {c:>12,} {m:>16.4g} {t:>12.4g} {s:>8.1%}")
     return "\n".join(lines + [""] + findings(result))
 
 
-EXPERIMENT = register(Experiment(
-    name="path-gradients",
-    title="Gradient carried by paths of each length",
-    summary="Samples single paths through the trained residual network and measures the gradient that "
-            "reaches the first block along each, by path length.",
-    knobs=KNOBS,
-    run=run,
-    report=report,
-    validate=lambda settings: blocks_for_depth(settings["depth"]),
-    paper="Veit, Wilber & Belongie 2016, Section 5 and Fig. 6",
-))
+EXPERIMENT = register(
+    Experiment(
+        name="path-gradients",
+        title="Gradient carried by paths of each length",
+        summary="Samples single paths through the trained residual network and measures the gradient that "
+        "reaches the first block along each, by path length.",
+        knobs=KNOBS,
+        run=run,
+        report=report,
+        validate=lambda settings: blocks_for_depth(settings["depth"]),
+        paper="Veit, Wilber & Belongie 2016, Section 5 and Fig. 6",
+    )
+)

@@ -10,6 +10,7 @@ The scenarios are the lecture's taxonomy (slides "Formal definition of Transfer 
     P(X_o) != P(X_n)    domain adaptation: the same five shapes by day (source) and by night (target)
     X_o != X_n          a different feature space: coloured shapes (source) to handwritten digits (target)
 """
+
 from __future__ import annotations
 
 import statistics
@@ -17,14 +18,23 @@ from dataclasses import replace
 
 import torch
 
-from .. import data as datasets
-from .. import transfer
 from ..errors import KnobError
+from ..live import cuts
+from ..live import data as datasets
+from ..live.networks import (
+    EPOCHS_KNOB,
+    FAMILY_KNOB,
+    IMAGE_SIDE,
+    SEED_KNOB,
+    TITLES,
+    WIDTH_KNOB,
+    build_network,
+    network_analysis,
+    trained_network,
+)
+from ..live.training import ProgressFn, as_part, device, evaluate, recompute_batchnorm, seed_everything, train
 from ..registry import Knob
-from ..training import ProgressFn, as_part, device, evaluate, recompute_batchnorm, seed_everything, train
 from .base import Experiment, register
-from .networks import (EPOCHS_KNOB, FAMILY_KNOB, IMAGE_SIDE, SEED_KNOB, TITLES, WIDTH_KNOB, build_network,
-                       network_analysis, trained_network)
 
 SCENARIOS = {  # name: (notation, title, what the target is)
     "new-labels": ("Y_o ≠ Y_n", "new labels, same domain", "the other five classes of the same images"),
@@ -43,34 +53,71 @@ FINE_TUNE_LR, SCRATCH_LR = 0.01, 0.05
 # batches of 50 94% (measured: batch norm's statistics over 25 images are noise); a last batch of 4 was worse.
 FINE_TUNE_BATCH = 64
 KNOBS = (
-    Knob("scenario", "choice", "new-labels", "Which transfer: new labels in the same domain (Y_o ≠ Y_n), the "
-         "same labels in another domain (P(X_o) ≠ P(X_n), day to night) or another feature space (X_o ≠ X_n, "
-         "shapes to digits).", choices=tuple(SCENARIOS)),
+    Knob(
+        "scenario",
+        "choice",
+        "new-labels",
+        "Which transfer: new labels in the same domain (Y_o ≠ Y_n), the "
+        "same labels in another domain (P(X_o) ≠ P(X_n), day to night) or another feature space (X_o ≠ X_n, "
+        "shapes to digits).",
+        choices=tuple(SCENARIOS),
+    ),
     FAMILY_KNOB,
     WIDTH_KNOB,
-    Knob("cut", "int", None, "Weight layers frozen for the sweep over the number of examples (0: train the "
-         "entire model). The sweep over cuts visits every stage boundary and this one.", 0, 60, optional=True,
-         auto="the best cut of the sweep"),
-    Knob("examples", "int", 5, "Labelled target examples per class for fine-tuning (five classes).", 0, 100,
-         label="target examples per class"),
-    Knob("steps", "int", 30, "Fine-tuning steps (SGD, one-cycle), the same for every cut and for scratch.", 5, 200,
-         label="fine-tuning steps"),
+    Knob(
+        "cut",
+        "int",
+        None,
+        "Weight layers frozen for the sweep over the number of examples (0: train the "
+        "entire model). The sweep over cuts visits every stage boundary and this one.",
+        0,
+        60,
+        optional=True,
+        auto="the best cut of the sweep",
+    ),
+    Knob(
+        "examples",
+        "int",
+        5,
+        "Labelled target examples per class for fine-tuning (five classes).",
+        0,
+        100,
+        label="target examples per class",
+    ),
+    Knob(
+        "steps",
+        "int",
+        30,
+        "Fine-tuning steps (SGD, one-cycle), the same for every cut and for scratch.",
+        5,
+        200,
+        label="fine-tuning steps",
+    ),
     replace(EPOCHS_KNOB, default=3, label="source epochs"),
-    Knob("dataset", "choice", "shapes", "Source images: generated shapes, or CIFAR-10 from a local folder "
-         "(classes 0-4 as the source; 5-9 as the target of new labels).", choices=("shapes", "cifar10")),
+    Knob(
+        "dataset",
+        "choice",
+        "shapes",
+        "Source images: generated shapes, or CIFAR-10 from a local folder "
+        "(classes 0-4 as the source; 5-9 as the target of new labels).",
+        choices=("shapes", "cifar10"),
+    ),
     SEED_KNOB,
 )
 
 
 def validate(settings: dict) -> None:
     if settings["examples"] < 1:
-        raise KnobError("With zero labelled target examples there is nothing to fine-tune on; give at least one "
-                        "example per class.")
+        raise KnobError(
+            "With zero labelled target examples there is nothing to fine-tune on; give at least one example per class."
+        )
     if settings["scenario"] == "domain" and settings["dataset"] != "shapes":
-        raise KnobError("The day-to-night domain shift is generated for the shapes only; choose the shapes "
-                        "dataset or another scenario.")
+        raise KnobError(
+            "The day-to-night domain shift is generated for the shapes only; choose the shapes "
+            "dataset or another scenario."
+        )
     if settings["cut"] is not None:
-        transfer.check_cut(analysis_for(settings), settings["cut"])
+        cuts.check_cut(analysis_for(settings), settings["cut"])
 
 
 def analysis_for(settings: dict):
@@ -80,19 +127,45 @@ def analysis_for(settings: dict):
 
 def source_data(settings: dict, data_dir: str | None = None) -> datasets.Dataset:
     n_train, n_test = SOURCE_IMAGES[settings["dataset"]]
-    return datasets.load(settings["dataset"], size=IMAGE_SIDE, channels=3, seed=settings["seed"], domain="day",
-                         classes=SOURCE_CLASSES, n_train=n_train, n_test=n_test, data_dir=data_dir)
+    return datasets.load(
+        settings["dataset"],
+        size=IMAGE_SIDE,
+        channels=3,
+        seed=settings["seed"],
+        domain="day",
+        classes=SOURCE_CLASSES,
+        n_train=n_train,
+        n_test=n_test,
+        data_dir=data_dir,
+    )
 
 
 def target_data(settings: dict, data_dir: str | None = None) -> datasets.Dataset:
     scenario, seed = settings["scenario"], settings["seed"]
     if scenario == "new-labels":
         n_train, n_test = SOURCE_IMAGES[settings["dataset"]]
-        return datasets.load(settings["dataset"], size=IMAGE_SIDE, channels=3, seed=seed, domain="day",
-                             classes=TARGET_CLASSES, n_train=n_train, n_test=n_test, data_dir=data_dir)
+        return datasets.load(
+            settings["dataset"],
+            size=IMAGE_SIDE,
+            channels=3,
+            seed=seed,
+            domain="day",
+            classes=TARGET_CLASSES,
+            n_train=n_train,
+            n_test=n_test,
+            data_dir=data_dir,
+        )
     if scenario == "domain":  # other scenes (seed + 1) of the same five shapes, at night
-        return datasets.load("shapes", size=IMAGE_SIDE, channels=3, seed=seed + 1, classes=SOURCE_CLASSES,
-                             domain="night", n_train=1000, n_test=500)
+        return datasets.load(
+            "shapes",
+            size=IMAGE_SIDE,
+            channels=3,
+            seed=seed + 1,
+            classes=SOURCE_CLASSES,
+            domain="night",
+            n_train=1000,
+            n_test=500,
+        )
     return datasets.load("digits", size=IMAGE_SIDE, channels=3, seed=seed, classes=range(5))
 
 
@@ -110,55 +183,82 @@ def few_shot(data: datasets.Dataset, per_class: int, seed: int) -> tuple[torch.T
 def fine_tune(settings: dict, source_state: dict | None, cut: int | None, x, y, target, progress, stage) -> float:
     """Target test accuracy after fine-tuning at this cut (None: from scratch, every layer trained)."""
     analysis = analysis_for(settings)
-    model = build_network(settings["family"], settings["width"], target.input_shape, target.num_classes,
-                          settings["seed"] + 1)  # the new head's (and scratch's) initial weights
+    model = build_network(
+        settings["family"], settings["width"], target.input_shape, target.num_classes, settings["seed"] + 1
+    )  # the new head's (and scratch's) initial weights
     if cut is not None:
-        transfer.load_source(model, analysis, source_state)
-        transfer.freeze(model, analysis, cut)
+        cuts.load_source(model, analysis, source_state)
+        cuts.freeze(model, analysis, cut)
     model.to(device())
     seed_everything(settings["seed"])
     batches = -(-len(y) // FINE_TUNE_BATCH)
     batch = -(-len(y) // batches)
     epochs = max(1, round(settings["steps"] * batch / len(y)))  # about `steps` steps whatever the count
-    train(model, x, y, epochs=epochs, batch_size=batch, lr=SCRATCH_LR if cut is None else FINE_TUNE_LR,
-          seed=settings["seed"], stage=stage, progress=progress)
+    train(
+        model,
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch,
+        lr=SCRATCH_LR if cut is None else FINE_TUNE_LR,
+        seed=settings["seed"],
+        stage=stage,
+        progress=progress,
+    )
     recompute_batchnorm(model, x)
     return evaluate(model, target.test_x, target.test_y)
 
 
 def cut_label(analysis, k: int) -> str:
-    return "train the entire model" if k == 0 else f"freeze up to {transfer.plan(analysis, k).after}"
+    return "train the entire model" if k == 0 else f"freeze up to {cuts.plan(analysis, k).after}"
 
 
 def run(settings: dict, progress: ProgressFn | None = None, data_dir: str | None = None) -> dict:
     analysis = analysis_for(settings)
     source, target = source_data(settings, data_dir), target_data(settings, data_dir)
-    cuts = transfer.stage_cuts(analysis)
+    points = cuts.stage_cuts(analysis)
     if settings["cut"] is not None:
-        cuts = sorted(set(cuts) | {settings["cut"]})
+        points = sorted(set(points) | {settings["cut"]})
     counts = sorted(set(EXAMPLE_SWEEP) | {settings["examples"]})
-    parts = 1 + len(cuts) + 1 + 2 * (len(counts) - 1)
+    parts = 1 + len(points) + 1 + 2 * (len(counts) - 1)
     part = iter(range(1, parts + 1))
     model, info, from_cache = trained_network(
-        "transfer/source", {"dataset": datasets.fingerprint(settings["dataset"], data_dir),
-                            "classes": list(SOURCE_CLASSES)},
-        settings["family"], settings["width"], source, settings["epochs"], settings["seed"],
-        as_part(progress, next(part), parts), stage="source network")
+        "transfer/source",
+        {"dataset": datasets.fingerprint(settings["dataset"], data_dir), "classes": list(SOURCE_CLASSES)},
+        settings["family"],
+        settings["width"],
+        source,
+        settings["epochs"],
+        settings["seed"],
+        as_part(progress, next(part), parts),
+        stage="source network",
+    )
     source_accuracy = evaluate(model, source.test_x, source.test_y)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
     x, y = few_shot(target, settings["examples"], settings["seed"])
     rows = []
-    for k in cuts:
-        cut = transfer.plan(analysis, k)
-        accuracy = fine_tune(settings, state, k, x, y, target, as_part(progress, next(part), parts),
-                             f"network, {cut_label(analysis, k)}")
-        rows.append({"cut": k, "after": cut.after, "label": cut_label(analysis, k),
-                     "preset": transfer.preset_of(analysis, k), "frozen_params": cut.frozen_params,
-                     "trainable_params": cut.trainable_params, "head_params": cut.head_params,
-                     "feature_shape": list(cut.feature_shape), "accuracy": accuracy})
-    scratch = fine_tune(settings, None, None, x, y, target, as_part(progress, next(part), parts),
-                        "network from scratch")
+    for k in points:
+        cut = cuts.plan(analysis, k)
+        accuracy = fine_tune(
+            settings, state, k, x, y, target, as_part(progress, next(part), parts), f"network, {cut_label(analysis, k)}"
+        )
+        rows.append(
+            {
+                "cut": k,
+                "after": cut.after,
+                "label": cut_label(analysis, k),
+                "preset": cuts.preset_of(analysis, k),
+                "frozen_params": cut.frozen_params,
+                "trainable_params": cut.trainable_params,
+                "head_params": cut.head_params,
+                "feature_shape": list(cut.feature_shape),
+                "accuracy": accuracy,
+            }
+        )
+    scratch = fine_tune(
+        settings, None, None, x, y, target, as_part(progress, next(part), parts), "network from scratch"
+    )
     best = max(rows, key=lambda r: (r["accuracy"], r["cut"]))  # ties: freeze more (cheaper to train)
     chosen = settings["cut"] if settings["cut"] is not None else best["cut"]
 
@@ -169,21 +269,52 @@ def run(settings: dict, progress: ProgressFn | None = None, data_dir: str | None
             by_count["scratch"].append(scratch)
             continue
         xn, yn = few_shot(target, n, settings["seed"])
-        for key, cut, stage in (("transfer", chosen, f"network at cut {chosen}"),
-                                ("scratch", None, "network from scratch")):
-            by_count[key].append(fine_tune(settings, state if cut is not None else None, cut, xn, yn, target,
-                                           as_part(progress, next(part), parts), f"{stage}, {n} examples per class"))
+        for key, cut, stage in (
+            ("transfer", chosen, f"network at cut {chosen}"),
+            ("scratch", None, "network from scratch"),
+        ):
+            by_count[key].append(
+                fine_tune(
+                    settings,
+                    state if cut is not None else None,
+                    cut,
+                    xn,
+                    yn,
+                    target,
+                    as_part(progress, next(part), parts),
+                    f"{stage}, {n} examples per class",
+                )
+            )
     notation, title, what = SCENARIOS[settings["scenario"]]
     return {
-        "scenario": settings["scenario"], "notation": notation, "scenario_title": title, "target_description": what,
-        "network": TITLES[settings["family"]], "params": analysis.totals.params,
-        "source": {"description": source.description, "classes": list(source.classes), "train": len(source.train_y),
-                   "test": len(source.test_y), "accuracy": source_accuracy, "train_seconds": info["train_seconds"],
-                   "from_cache": from_cache},
-        "target": {"description": target.description, "classes": list(target.classes), "labelled": len(y),
-                   "test": len(target.test_y), "chance": datasets.chance(target)},
-        "scratch_accuracy": scratch, "cuts": rows, "best_cut": best["cut"], "chosen_cut": chosen,
-        "presets": transfer.lecture_presets(analysis), "by_examples": by_count,
+        "scenario": settings["scenario"],
+        "notation": notation,
+        "scenario_title": title,
+        "target_description": what,
+        "network": TITLES[settings["family"]],
+        "params": analysis.totals.params,
+        "source": {
+            "description": source.description,
+            "classes": list(source.classes),
+            "train": len(source.train_y),
+            "test": len(source.test_y),
+            "accuracy": source_accuracy,
+            "train_seconds": info["train_seconds"],
+            "from_cache": from_cache,
+        },
+        "target": {
+            "description": target.description,
+            "classes": list(target.classes),
+            "labelled": len(y),
+            "test": len(target.test_y),
+            "chance": datasets.chance(target),
+        },
+        "scratch_accuracy": scratch,
+        "cuts": rows,
+        "best_cut": best["cut"],
+        "chosen_cut": chosen,
+        "presets": cuts.lecture_presets(analysis),
+        "by_examples": by_count,
     }
 
 
@@ -195,18 +326,26 @@ def findings(result: dict) -> list[str]:
     near = [r for r in rows if r["accuracy"] >= best["accuracy"] - 0.01]
     per_class = result["target"]["labelled"] // len(result["target"]["classes"])
     if best["cut"] == 0:
-        advice = ("train the entire model: the source weights are a better start than random ones, but every "
-                  "layer has to adapt to the target")
+        advice = (
+            "train the entire model: the source weights are a better start than random ones, but every "
+            "layer has to adapt to the target"
+        )
     elif best["cut"] == last["cut"]:
         advice = "freeze almost all: the source's features already separate the target classes"
     else:
-        advice = (f"freeze the layers up to {best['after']} ({best['frozen_params']:,} parameters) and train the "
-                  f"{best['trainable_params']:,} above them")
-    lead = f"{best['accuracy']:.1%} on the target's test images, against {scratch:.1%} for the same network " \
-           f"trained from scratch (chance: {result['target']['chance']:.0%})"
+        advice = (
+            f"freeze the layers up to {best['after']} ({best['frozen_params']:,} parameters) and train the "
+            f"{best['trainable_params']:,} above them"
+        )
+    lead = (
+        f"{best['accuracy']:.1%} on the target's test images, against {scratch:.1%} for the same network "
+        f"trained from scratch (chance: {result['target']['chance']:.0%})"
+    )
     if scratch >= best["accuracy"]:
-        answer = (f"no cut beats training from scratch: the best, {best['label']}, reaches {lead}; the source's "
-                  f"features do not help this target at this number of examples")
+        answer = (
+            f"no cut beats training from scratch: the best, {best['label']}, reaches {lead}; the source's "
+            f"features do not help this target at this number of examples"
+        )
     else:
         answer = f"{advice}. That cut reaches {lead}"
     sentences = [
@@ -214,12 +353,17 @@ def findings(result: dict) -> list[str]:
         f"{per_class} labelled example{'s' if per_class != 1 else ''} per class: {answer}.",
     ]
     if len(near) > 1:
-        sentences.append(f"{len(near)} cuts are within a point of the best: " +
-                         "; ".join(f"{r['label']} ({r['accuracy']:.1%})" for r in near) + ".")
+        sentences.append(
+            f"{len(near)} cuts are within a point of the best: "
+            + "; ".join(f"{r['label']} ({r['accuracy']:.1%})" for r in near)
+            + "."
+        )
     frozen_all = next((r for r in rows if r["preset"] == "freeze almost all"), None)
     if frozen_all and frozen_all["cut"] != best["cut"]:
-        sentences.append(f"Freezing the whole convolutional base (\"freeze almost all\") gives "
-                         f"{frozen_all['accuracy']:.1%}; training the entire model gives {rows[0]['accuracy']:.1%}.")
+        sentences.append(
+            f'Freezing the whole convolutional base ("freeze almost all") gives '
+            f"{frozen_all['accuracy']:.1%}; training the entire model gives {rows[0]['accuracy']:.1%}."
+        )
     counts = result["by_examples"]
     gaps = [t - s for t, s in zip(counts["transfer"], counts["scratch"])]
     if counts["examples"]:
@@ -229,30 +373,36 @@ def findings(result: dict) -> list[str]:
             f"At cut {at['cut']} ({at['label']}), with {counts['examples'][fewest]} example"
             f"{'s' if counts['examples'][fewest] != 1 else ''} per class transfer leads scratch by "
             f"{gaps[fewest] * 100:+.1f} points; with {counts['examples'][most]}, by {gaps[most] * 100:+.1f} points "
-            f"(median over the sweep {statistics.median(gaps) * 100:+.1f}).")
+            f"(median over the sweep {statistics.median(gaps) * 100:+.1f})."
+        )
     return sentences
 
 
 def report(result: dict) -> str:
-    lines = [f"{result['scenario_title']} ({result['notation']}): {result['network']}, "
-             f"source {result['source']['description']} ({result['source']['accuracy']:.1%} on its test images), "
-             f"target {result['target_description']}, {result['target']['labelled']} labelled examples.",
-             f"{'cut':<36}{'frozen':>10}{'trainable':>11}{'accuracy':>10}"]
+    lines = [
+        f"{result['scenario_title']} ({result['notation']}): {result['network']}, "
+        f"source {result['source']['description']} ({result['source']['accuracy']:.1%} on its test images), "
+        f"target {result['target_description']}, {result['target']['labelled']} labelled examples.",
+        f"{'cut':<36}{'frozen':>10}{'trainable':>11}{'accuracy':>10}",
+    ]
     for r in result["cuts"]:
-        lines.append(f"{r['label'][:35]:<36}{r['frozen_params']:>10,}{r['trainable_params']:>11,}"
-                     f"{r['accuracy']:>10.1%}")
+        lines.append(
+            f"{r['label'][:35]:<36}{r['frozen_params']:>10,}{r['trainable_params']:>11,}{r['accuracy']:>10.1%}"
+        )
     lines.append(f"{'from scratch':<36}{0:>10,}{result['params']:>11,}{result['scratch_accuracy']:>10.1%}")
     return "\n".join(lines + [""] + findings(result))
 
 
-EXPERIMENT = register(Experiment(
-    name="transfer-cut",
-    title="Transfer learning: where to cut",
-    summary="Trains a network on a source task, then fine-tunes it on a target task from a few labelled examples, "
-            "freezing the layers below each cut in turn, beside the same network trained from scratch.",
-    knobs=KNOBS,
-    run=run,
-    report=report,
-    validate=validate,
-    paper="the lecture's \"How should I choose the right cut?\" and its transfer-learning taxonomy",
-))
+EXPERIMENT = register(
+    Experiment(
+        name="transfer-cut",
+        title="Transfer learning: where to cut",
+        summary="Trains a network on a source task, then fine-tunes it on a target task from a few labelled examples, "
+        "freezing the layers below each cut in turn, beside the same network trained from scratch.",
+        knobs=KNOBS,
+        run=run,
+        report=report,
+        validate=validate,
+        paper='the lecture\'s "How should I choose the right cut?" and its transfer-learning taxonomy',
+    )
+)

@@ -1,3 +1,16 @@
 """Every architecture family, one module each; importing this package registers them in display order."""
-from . import (seed_cnn, vgg, resnet, densenet, googlenet, fractalnet, dpn, mobilenet_v1,  # noqa: F401
-               mobilenet_v2, squeezenet, nasnet, custom)
+
+from . import (  # noqa: F401
+    custom,
+    densenet,
+    dpn,
+    fractalnet,
+    googlenet,
+    mobilenet_v1,
+    mobilenet_v2,
+    nasnet,
+    resnet,
+    seed_cnn,
+    squeezenet,
+    vgg,
+)

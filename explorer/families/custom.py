@@ -3,9 +3,10 @@
 Its one knob is the text, so the custom network goes through the same analysis, graph, table, derivations,
 comparisons and exports as any family: explorer.analyze("custom", spec="conv3-64, maxpool, FC-10").
 """
+
 from torch import nn
 
-from .. import spec as notation
+from .. import notation
 from ..registry import Family, Knob, register
 from .vgg import TABLE_1
 
@@ -48,18 +49,29 @@ register(
         name="custom",
         title="Custom network",
         builder=custom,
-        knobs=(Knob("spec", "text", LECTURE_NETWORK,
-                    "Layers in the VGG paper's notation (conv3-64, maxpool, LRN, FC-4096, soft-max) or Keras's "
-                    "(Conv2D(16, 5), MaxPooling2D(2), Flatten, Dense(120)...), separated by commas or new lines.",
-                    max_len=notation.MAX_CHARS, label="layers"),),
+        knobs=(
+            Knob(
+                "spec",
+                "text",
+                LECTURE_NETWORK,
+                "Layers in the VGG paper's notation (conv3-64, maxpool, LRN, FC-4096, soft-max) or Keras's "
+                "(Conv2D(16, 5), MaxPooling2D(2), Flatten, Dense(120)...), separated by commas or new lines.",
+                max_len=notation.MAX_CHARS,
+                label="layers",
+            ),
+        ),
         default_input=(3, 32, 32),
         paper="Simonyan & Zisserman 2015, Table 1's notation 'conv<receptive field>-<channels>'; Keras's layer names",
         summary="Your own network, written as the VGG paper writes its columns or as Keras code, analysed "
-                "layer by layer like every other family.",
+        "layer by layer like every other family.",
         derive=derive,
     ),
-    presets={"custom_lecture": {"spec": LECTURE_NETWORK},
-             **{name: {"spec": table_1_text(column)} for name, column in TABLE_1_PRESETS.items()}},
-    titles={"custom_lecture": "The lecture's exercise network (Keras form)",
-            **{name: f"Table 1, column {column} (paper notation)" for name, column in TABLE_1_PRESETS.items()}},
+    presets={
+        "custom_lecture": {"spec": LECTURE_NETWORK},
+        **{name: {"spec": table_1_text(column)} for name, column in TABLE_1_PRESETS.items()},
+    },
+    titles={
+        "custom_lecture": "The lecture's exercise network (Keras form)",
+        **{name: f"Table 1, column {column} (paper notation)" for name, column in TABLE_1_PRESETS.items()},
+    },
 )

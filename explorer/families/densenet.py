@@ -3,6 +3,7 @@
 Layer n of a dense block receives k0 + k * (n - 1) channels (k: growth rate) and adds k more.
 Between blocks, a transition layer (BN, 1x1 conv compressing by theta, 2x2 average pool) halves the size.
 """
+
 from collections import OrderedDict
 
 import torch
@@ -55,22 +56,30 @@ class DenseBlock(nn.ModuleDict):
 
 class Transition(nn.Sequential):
     def __init__(self, in_channels, out_channels):
-        super().__init__(OrderedDict([
-            ("norm", nn.BatchNorm2d(in_channels)),
-            ("relu", nn.ReLU(inplace=True)),
-            ("conv", nn.Conv2d(in_channels, out_channels, 1, bias=False)),  # compression: theta * m
-            ("pool", nn.AvgPool2d(2, 2)),
-        ]))
+        super().__init__(
+            OrderedDict(
+                [
+                    ("norm", nn.BatchNorm2d(in_channels)),
+                    ("relu", nn.ReLU(inplace=True)),
+                    ("conv", nn.Conv2d(in_channels, out_channels, 1, bias=False)),  # compression: theta * m
+                    ("pool", nn.AvgPool2d(2, 2)),
+                ]
+            )
+        )
 
 
 class DenseNet(nn.Module):
-    def __init__(self, growth_rate, block_config, init_features, bottleneck, compression, stem, num_classes,
-                 in_channels=3):
+    def __init__(
+        self, growth_rate, block_config, init_features, bottleneck, compression, stem, num_classes, in_channels=3
+    ):
         super().__init__()
         if stem == "imagenet":
-            layers = [("conv0", nn.Conv2d(in_channels, init_features, 7, 2, 3, bias=False)),
-                      ("norm0", nn.BatchNorm2d(init_features)), ("relu0", nn.ReLU(inplace=True)),
-                      ("pool0", nn.MaxPool2d(3, 2, 1))]
+            layers = [
+                ("conv0", nn.Conv2d(in_channels, init_features, 7, 2, 3, bias=False)),
+                ("norm0", nn.BatchNorm2d(init_features)),
+                ("relu0", nn.ReLU(inplace=True)),
+                ("pool0", nn.MaxPool2d(3, 2, 1)),
+            ]
         else:
             layers = [("conv0", nn.Conv2d(in_channels, init_features, 3, 1, 1, bias=False))]
         channels = init_features
@@ -81,8 +90,12 @@ class DenseNet(nn.Module):
                 out = int(compression * channels)  # floor(theta * m)
                 layers.append((f"transition{i}", Transition(channels, out)))
                 channels = out
-        layers += [("norm5", nn.BatchNorm2d(channels)), ("relu5", nn.ReLU(inplace=True)),
-                   ("pool5", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten())]
+        layers += [
+            ("norm5", nn.BatchNorm2d(channels)),
+            ("relu5", nn.ReLU(inplace=True)),
+            ("pool5", nn.AdaptiveAvgPool2d(1)),
+            ("flatten", nn.Flatten()),
+        ]
         self.features = nn.Sequential(OrderedDict(layers))
         self.classifier = nn.Linear(channels, num_classes)
 
@@ -101,24 +114,42 @@ def derive(k):
             raise KnobError(
                 f"DenseNet depth L={k['depth']} does not split into three equal dense blocks"
                 f"{' of bottleneck layers' if k['bottleneck'] else ''}: L must be {step}n+4 "
-                f"({4 + step}, {4 + 2 * step}, {4 + 3 * step}, ...); the nearest are {lower} and {lower + step}.")
+                f"({4 + step}, {4 + 2 * step}, {4 + 3 * step}, ...); the nearest are {lower} and {lower + step}."
+            )
         k["block_config"] = (n, n, n)
     if k["init_features"] is None:
         k["init_features"] = 2 * k["growth_rate"] if k["bottleneck"] and k["compression"] < 1 else 16
     return k
 
 
-def densenet(growth_rate=32, block_config=(6, 12, 24, 16), init_features=None, bottleneck=True, compression=0.5,
-             stem="imagenet", num_classes=1000, depth=None, in_channels=3):
-    k = derive(dict(growth_rate=growth_rate, block_config=tuple(block_config), init_features=init_features,
-                    bottleneck=bottleneck, compression=compression, depth=depth))
-    return DenseNet(growth_rate, k["block_config"], k["init_features"], bottleneck, compression, stem,
-                    num_classes, in_channels)
+def densenet(
+    growth_rate=32,
+    block_config=IMAGENET_TABLE_1[121],
+    init_features=None,
+    bottleneck=True,
+    compression=0.5,
+    stem="imagenet",
+    num_classes=1000,
+    depth=None,
+    in_channels=3,
+):
+    k = derive(
+        dict(
+            growth_rate=growth_rate,
+            block_config=tuple(block_config),
+            init_features=init_features,
+            bottleneck=bottleneck,
+            compression=compression,
+            depth=depth,
+        )
+    )
+    return DenseNet(
+        growth_rate, k["block_config"], k["init_features"], bottleneck, compression, stem, num_classes, in_channels
+    )
 
 
 def _cifar(depth, k, bc):
-    return dict(depth=depth, growth_rate=k, bottleneck=bc, compression=0.5 if bc else 1.0, stem="cifar",
-                num_classes=10)
+    return dict(depth=depth, growth_rate=k, bottleneck=bc, compression=0.5 if bc else 1.0, stem="cifar", num_classes=10)
 
 
 register(
@@ -127,34 +158,80 @@ register(
         title="DenseNet",
         builder=densenet,
         knobs=(
-            Knob("growth_rate", "int", 32, "k: feature maps each dense layer adds (12 to 48 in the paper).", 1, 128,
-                 label="growth rate k"),
-            Knob("init_features", "int", None, "k0: feature maps of the first convolution.", 1, 512,
-                 optional=True, auto="2k for DenseNet-BC, 16 otherwise", label="initial features k0"),
-            Knob("block_config", "ints", (6, 12, 24, 16), "Layers in each dense block, e.g. 6,12,24,16 "
-                 "(DenseNet-121). Ignored when the depth L is set.", 1, 128, label="layers per block"),
-            Knob("bottleneck", "bool", True, "B of DenseNet-BC: a 1x1 conv to 4k maps before each 3x3 conv.",
-                 label="bottleneck (B)"),
-            Knob("compression", "float", 0.5, "theta: transition layers keep floor(theta * m) of m feature maps "
-                 "(C of DenseNet-BC when below 1).", 0.1, 1.0, step=0.05, label="compression theta"),
-            Knob("stem", "choice", "imagenet", "ImageNet: 7x7/2 conv and 3x3/2 max pool; CIFAR: one 3x3 conv.",
-                 choices=("imagenet", "cifar")),
+            Knob(
+                "growth_rate",
+                "int",
+                32,
+                "k: feature maps each dense layer adds (12 to 48 in the paper).",
+                1,
+                128,
+                label="growth rate k",
+            ),
+            Knob(
+                "init_features",
+                "int",
+                None,
+                "k0: feature maps of the first convolution.",
+                1,
+                512,
+                optional=True,
+                auto="2k for DenseNet-BC, 16 otherwise",
+                label="initial features k0",
+            ),
+            Knob(
+                "block_config",
+                "ints",
+                IMAGENET_TABLE_1[121],
+                "Layers in each dense block, e.g. 6,12,24,16 (DenseNet-121). Ignored when the depth L is set.",
+                1,
+                128,
+                label="layers per block",
+            ),
+            Knob(
+                "bottleneck",
+                "bool",
+                True,
+                "B of DenseNet-BC: a 1x1 conv to 4k maps before each 3x3 conv.",
+                label="bottleneck (B)",
+            ),
+            Knob(
+                "compression",
+                "float",
+                0.5,
+                "theta: transition layers keep floor(theta * m) of m feature maps (C of DenseNet-BC when below 1).",
+                0.1,
+                1.0,
+                step=0.05,
+                label="compression theta",
+            ),
+            Knob(
+                "stem",
+                "choice",
+                "imagenet",
+                "ImageNet: 7x7/2 conv and 3x3/2 max pool; CIFAR: one 3x3 conv.",
+                choices=("imagenet", "cifar"),
+            ),
             Knob("num_classes", "int", 1000, "Outputs of the last layer.", 1, 100000, label="classes"),
-            Knob("depth", "int", None, "L, the CIFAR form: three equal dense blocks with L = 3n+4 "
-                 "(6n+4 with the bottleneck).", 7, 1000, optional=True, auto="from layers per block",
-                 label="depth L"),
+            Knob(
+                "depth",
+                "int",
+                None,
+                "L, the CIFAR form: three equal dense blocks with L = 3n+4 (6n+4 with the bottleneck).",
+                7,
+                1000,
+                optional=True,
+                auto="from layers per block",
+                label="depth L",
+            ),
         ),
         default_input=(3, 32, 32),
         paper="Huang, Liu, van der Maaten & Weinberger, Densely Connected Convolutional Networks, CVPR 2017",
         summary="Each layer receives the concatenation of all earlier feature maps in its block and adds k new "
-                "ones: narrow layers, feature reuse, few parameters.",
+        "ones: narrow layers, feature reuse, few parameters.",
         derive=derive,
     ),
     presets={
-        "densenet121": dict(block_config=(6, 12, 24, 16)),
-        "densenet169": dict(block_config=(6, 12, 32, 32)),
-        "densenet201": dict(block_config=(6, 12, 48, 32)),
-        "densenet264": dict(block_config=(6, 12, 64, 48)),
+        **{f"densenet{depth}": dict(block_config=blocks) for depth, blocks in IMAGENET_TABLE_1.items()},
         "densenet161": dict(growth_rate=48, block_config=(6, 12, 36, 24)),
         "densenet40_k12": _cifar(40, 12, False),
         "densenet100_k12": _cifar(100, 12, False),
@@ -164,16 +241,39 @@ register(
         "densenet_bc190_k40": _cifar(190, 40, True),
     },
     titles={
-        "densenet121": "DenseNet-121 (k=32)", "densenet169": "DenseNet-169 (k=32)",
-        "densenet201": "DenseNet-201 (k=32)", "densenet264": "DenseNet-264 (k=32)",
-        "densenet161": "DenseNet-161 (k=48)", "densenet40_k12": "DenseNet (L=40, k=12), CIFAR",
-        "densenet100_k12": "DenseNet (L=100, k=12), CIFAR", "densenet100_k24": "DenseNet (L=100, k=24), CIFAR",
+        **{f"densenet{depth}": f"DenseNet-{depth} (k=32)" for depth in IMAGENET_TABLE_1},
+        "densenet161": "DenseNet-161 (k=48)",
+        "densenet40_k12": "DenseNet (L=40, k=12), CIFAR",
+        "densenet100_k12": "DenseNet (L=100, k=12), CIFAR",
+        "densenet100_k24": "DenseNet (L=100, k=24), CIFAR",
         "densenet_bc100_k12": "DenseNet-BC (L=100, k=12), CIFAR",
         "densenet_bc250_k24": "DenseNet-BC (L=250, k=24), CIFAR",
         "densenet_bc190_k40": "DenseNet-BC (L=190, k=40), CIFAR",
     },
-    notes={"densenet121": "7,978,856 params (torchvision)", "densenet40_k12": "1.0M params (Table 2)",
-           "densenet100_k12": "7.0M params (Table 2)", "densenet100_k24": "27.2M params (Table 2)",
-           "densenet_bc100_k12": "0.8M params (Table 2)", "densenet_bc250_k24": "15.3M params (Table 2)",
-           "densenet_bc190_k40": "25.6M params (Table 2)"},
 )
+
+
+# -- the idea: the channels entering each layer, k0 + k (n - 1) -------------------------------------------------
+
+
+def block_channels(analysis) -> list[dict]:
+    """Per dense layer of an analysis: the formula's channel count beside the traced concatenation's."""
+    k, k0_block = analysis.resolved["growth_rate"], None
+    rows = []
+    for r in analysis.rows:
+        if r.type != "(C) concat" or ".denselayer" not in r.name:
+            continue
+        block, layer = r.name.split(".")[-3], int(r.name.split(".")[-2].replace("denselayer", ""))
+        if layer == 1:
+            k0_block = r.output_shape[0]
+        expected = k0_block + k * (layer - 1)
+        rows.append(
+            {
+                "block": block,
+                "layer n": layer,
+                "k0 + k (n - 1)": f"{k0_block} + {k}·({layer} - 1) = {expected}",
+                "traced channels": r.output_shape[0],
+                "agrees": "✓" if expected == r.output_shape[0] else "✗",
+            }
+        )
+    return rows

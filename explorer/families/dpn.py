@@ -6,6 +6,7 @@ are CONCATENATED to the densely connected path (DenseNet: new features). The nex
 concatenated. The layout and the widths follow the paper's Table 1 and the authors' MXNet code
 (github.com/cypw/DPNs), which timm and Cadene's pretrainedmodels port to PyTorch weight for weight.
 """
+
 from collections import OrderedDict
 
 import torch
@@ -33,12 +34,20 @@ class BnActConv(nn.Sequential):
     """DPN's pre-activation unit: batch norm, ReLU, then the convolution (as in ResNet v2)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, groups=1):
-        super().__init__(OrderedDict([
-            ("bn", nn.BatchNorm2d(in_channels, eps=BN_EPS)),
-            ("relu", nn.ReLU(inplace=True)),
-            ("conv", nn.Conv2d(in_channels, out_channels, kernel_size, stride, kernel_size // 2, groups=groups,
-                               bias=False)),
-        ]))
+        super().__init__(
+            OrderedDict(
+                [
+                    ("bn", nn.BatchNorm2d(in_channels, eps=BN_EPS)),
+                    ("relu", nn.ReLU(inplace=True)),
+                    (
+                        "conv",
+                        nn.Conv2d(
+                            in_channels, out_channels, kernel_size, stride, kernel_size // 2, groups=groups, bias=False
+                        ),
+                    ),
+                ]
+            )
+        )
 
 
 class DualPathBlock(nn.Module):
@@ -60,12 +69,12 @@ class DualPathBlock(nn.Module):
         x_in = torch.cat(x, dim=1) if isinstance(x, tuple) else x  # both paths, as one input
         if self.project is not None:
             start = self.project(x_in)
-            residual, dense = start[:, :self.bw], start[:, self.bw:]
+            residual, dense = start[:, : self.bw], start[:, self.bw :]
         else:
             residual, dense = x
         out = self.c1x1_c(self.c3x3_b(self.c1x1_a(x_in)))
-        residual = residual + out[:, :self.bw]             # residual path: (bw, H, W), added
-        dense = torch.cat([dense, out[:, self.bw:]], dim=1)  # dense path: grows by inc channels
+        residual = residual + out[:, : self.bw]  # residual path: (bw, H, W), added
+        dense = torch.cat([dense, out[:, self.bw :]], dim=1)  # dense path: grows by inc channels
         return residual, dense
 
 
@@ -85,22 +94,27 @@ class DPN(nn.Module):
     def __init__(self, init_features, k_r, groups, k_sec, inc_sec, small, num_classes, in_channels=3):
         super().__init__()
         stem_kernel = 3 if small else 7
-        self.conv1 = nn.Sequential(OrderedDict([
-            ("conv", nn.Conv2d(in_channels, init_features, stem_kernel, 2, stem_kernel // 2, bias=False)),
-            ("bn", nn.BatchNorm2d(init_features, eps=BN_EPS)),
-            ("relu", nn.ReLU(inplace=True)),
-        ]))
+        self.conv1 = nn.Sequential(
+            OrderedDict(
+                [
+                    ("conv", nn.Conv2d(in_channels, init_features, stem_kernel, 2, stem_kernel // 2, bias=False)),
+                    ("bn", nn.BatchNorm2d(init_features, eps=BN_EPS)),
+                    ("relu", nn.ReLU(inplace=True)),
+                ]
+            )
+        )
         self.pool1 = nn.MaxPool2d(3, 2, 1)
         channels = init_features
         residual_width = RESIDUAL_WIDTH // 4 if small else RESIDUAL_WIDTH
         self.stage_names = []
         for i, (blocks, inc) in enumerate(zip(k_sec, inc_sec)):
-            bw, r = residual_width * 2 ** i, k_r * 2 ** i
+            bw, r = residual_width * 2**i, k_r * 2**i
             stage = OrderedDict()
             for j in range(1, blocks + 1):
                 first = j == 1
-                stage[str(j)] = DualPathBlock(channels, r, bw, inc, groups, stride=2 if first and i > 0 else 1,
-                                              project=first)
+                stage[str(j)] = DualPathBlock(
+                    channels, r, bw, inc, groups, stride=2 if first and i > 0 else 1, project=first
+                )
                 channels = bw + 3 * inc if first else channels + inc  # (bw) + (2 inc + inc), then + inc a block
             name = f"conv{i + 2}"  # Table 1 names the stages conv2 .. conv5
             setattr(self, name, nn.Sequential(stage))
@@ -120,24 +134,39 @@ class DPN(nn.Module):
 def derive(k):
     """Check that the stage lists match and that the grouped convolution can split its channels."""
     if len(k["k_sec"]) != len(k["inc_sec"]):
-        raise KnobError(f"k_sec lists {len(k['k_sec'])} stages but inc_sec {len(k['inc_sec'])}: give one dense "
-                        f"increment per stage, e.g. k_sec=3,4,20,3 with inc_sec=16,32,24,128.")
+        raise KnobError(
+            f"k_sec lists {len(k['k_sec'])} stages but inc_sec {len(k['inc_sec'])}: give one dense "
+            f"increment per stage, e.g. k_sec=3,4,20,3 with inc_sec=16,32,24,128."
+        )
     if k["k_r"] % k["groups"]:
         fits = [g for g in range(1, k["k_r"] + 1) if k["k_r"] % g == 0]
         near = sorted(fits, key=lambda g: abs(g - k["groups"]))[:2]
         g = k["groups"]
         lower = k["k_r"] - k["k_r"] % g
         multiples = " or ".join(str(m) for m in (lower, lower + g) if m > 0)
-        raise KnobError(f"k_r={k['k_r']} channels cannot be split into groups={g} equal groups for the grouped 3x3 "
-                        f"convolution; set groups to a divisor of k_r ({' or '.join(map(str, sorted(near)))}) or k_r "
-                        f"to a multiple of {g} ({multiples}).")
+        raise KnobError(
+            f"k_r={k['k_r']} channels cannot be split into groups={g} equal groups for the grouped 3x3 "
+            f"convolution; set groups to a divisor of k_r ({' or '.join(map(str, sorted(near)))}) or k_r "
+            f"to a multiple of {g} ({multiples})."
+        )
     return k
 
 
-def dpn(init_features=64, k_r=96, groups=32, k_sec=(3, 4, 20, 3), inc_sec=(16, 32, 24, 128), small=False,
-        num_classes=1000, in_channels=3):
-    k = derive(dict(init_features=init_features, k_r=k_r, groups=groups, k_sec=tuple(k_sec),
-                    inc_sec=tuple(inc_sec), small=small))
+def dpn(
+    init_features=64,
+    k_r=96,
+    groups=32,
+    k_sec=(3, 4, 20, 3),
+    inc_sec=(16, 32, 24, 128),
+    small=False,
+    num_classes=1000,
+    in_channels=3,
+):
+    k = derive(
+        dict(
+            init_features=init_features, k_r=k_r, groups=groups, k_sec=tuple(k_sec), inc_sec=tuple(inc_sec), small=small
+        )
+    )
     return DPN(k["init_features"], k["k_r"], k["groups"], k["k_sec"], k["inc_sec"], small, num_classes, in_channels)
 
 
@@ -152,13 +181,19 @@ def path_widths(analysis) -> list[dict]:
         dense = [r for r in mine if r.type == "(C) concat"][-1]  # the last concatenation extends the dense path
         residual_c, dense_c = add.output_shape[0], dense.output_shape[0]
         stage, index = name.split(".")
-        out.append({
-            "block": name, "stage": stage, "index": int(index),
-            "input channels": next(r for r in analysis.rows if r.name == f"{name}.c1x1_a.bn").input_shape[0],
-            "residual (added)": residual_c, "dense (concatenated)": dense_c,
-            "new dense channels": dense.input_shapes[-1][0], "output channels": residual_c + dense_c,
-            "size": f"{add.output_shape[1]}x{add.output_shape[2]}",
-        })
+        out.append(
+            {
+                "block": name,
+                "stage": stage,
+                "index": int(index),
+                "input channels": next(r for r in analysis.rows if r.name == f"{name}.c1x1_a.bn").input_shape[0],
+                "residual (added)": residual_c,
+                "dense (concatenated)": dense_c,
+                "new dense channels": dense.input_shapes[-1][0],
+                "output channels": residual_c + dense_c,
+                "size": f"{add.output_shape[1]}x{add.output_shape[2]}",
+            }
+        )
     return out
 
 
@@ -168,29 +203,68 @@ register(
         title="Dual Path Network (DPN)",
         builder=dpn,
         knobs=(
-            Knob("init_features", "int", 64, "Filters of the first convolution (conv1 in Table 1).", 1, 512,
-                 label="initial features"),
-            Knob("k_r", "int", 96, "Width of the 1x1 and grouped 3x3 convolutions in conv2; doubled in each later "
-                 "stage (Table 1).", 1, 1024, label="bottleneck width k_r"),
-            Knob("groups", "int", 32, "G: groups of the 3x3 convolution (ResNeXt's cardinality); must divide k_r.",
-                 1, 256, label="groups G"),
-            Knob("k_sec", "ints", (3, 4, 20, 3), "Dual path blocks in each stage, conv2 to conv5 (DPN-92: 3,4,20,3).",
-                 1, 64, label="blocks per stage"),
-            Knob("inc_sec", "ints", (16, 32, 24, 128), "Channels each block adds to the dense path, per stage "
-                 "(the (+k) of Table 1).", 1, 512, label="dense increments"),
-            Knob("small", "bool", False, "DPN-68's form (the authors' code): a 3x3 stem and a residual path of 64 "
-                 "channels in conv2 instead of 256.", label="small (DPN-68)"),
+            Knob(
+                "init_features",
+                "int",
+                64,
+                "Filters of the first convolution (conv1 in Table 1).",
+                1,
+                512,
+                label="initial features",
+            ),
+            Knob(
+                "k_r",
+                "int",
+                96,
+                "Width of the 1x1 and grouped 3x3 convolutions in conv2; doubled in each later stage (Table 1).",
+                1,
+                1024,
+                label="bottleneck width k_r",
+            ),
+            Knob(
+                "groups",
+                "int",
+                32,
+                "G: groups of the 3x3 convolution (ResNeXt's cardinality); must divide k_r.",
+                1,
+                256,
+                label="groups G",
+            ),
+            Knob(
+                "k_sec",
+                "ints",
+                (3, 4, 20, 3),
+                "Dual path blocks in each stage, conv2 to conv5 (DPN-92: 3,4,20,3).",
+                1,
+                64,
+                label="blocks per stage",
+            ),
+            Knob(
+                "inc_sec",
+                "ints",
+                (16, 32, 24, 128),
+                "Channels each block adds to the dense path, per stage (the (+k) of Table 1).",
+                1,
+                512,
+                label="dense increments",
+            ),
+            Knob(
+                "small",
+                "bool",
+                False,
+                "DPN-68's form (the authors' code): a 3x3 stem and a residual path of 64 "
+                "channels in conv2 instead of 256.",
+                label="small (DPN-68)",
+            ),
             Knob("num_classes", "int", 1000, "Outputs of the last layer.", 1, 100000, label="classes"),
         ),
         default_input=(3, 224, 224),
         paper="Chen, Li, Xiao, Jin, Yan & Feng, Dual Path Networks, NeurIPS 2017",
         summary="Each block adds part of its output to a residual path (ResNet's feature re-use) and concatenates "
-                "the rest to a densely connected path (DenseNet's new features); grouped 3x3 convolutions as in "
-                "ResNeXt.",
+        "the rest to a densely connected path (DenseNet's new features); grouped 3x3 convolutions as in "
+        "ResNeXt.",
         derive=derive,
     ),
     presets=TABLE_1,
     titles={"dpn68": "DPN-68", "dpn92": "DPN-92 (32x3d)", "dpn98": "DPN-98 (40x4d)", "dpn131": "DPN-131 (40x4d)"},
-    notes={"dpn68": "12.6M params (authors' code); 2.5 GFLOPs", "dpn92": "37.8M params, 6.5 GFLOPs",
-           "dpn98": "61.7M params, 11.7 GFLOPs"},
 )

@@ -6,6 +6,7 @@ activation (the linear bottleneck). When the stride is 1 and the channels match,
 to the thin output: the shortcut joins the bottlenecks, not the wide layers as in ResNet.
 The layout is torchvision's mobilenet_v2 (3,504,872 parameters at 1000 classes).
 """
+
 from collections import OrderedDict
 
 from torch import nn
@@ -35,11 +36,17 @@ def make_divisible(value: float, divisor: int = DIVISOR) -> int:
 
 
 def conv_bn(in_channels, out_channels, kernel_size, stride=1, groups=1, relu6=True) -> nn.Sequential:
-    layers = OrderedDict([
-        ("conv", nn.Conv2d(in_channels, out_channels, kernel_size, stride, (kernel_size - 1) // 2, groups=groups,
-                           bias=False)),
-        ("bn", nn.BatchNorm2d(out_channels)),
-    ])
+    layers = OrderedDict(
+        [
+            (
+                "conv",
+                nn.Conv2d(
+                    in_channels, out_channels, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False
+                ),
+            ),
+            ("bn", nn.BatchNorm2d(out_channels)),
+        ]
+    )
     if relu6:
         layers["relu6"] = nn.ReLU6(inplace=True)
     return nn.Sequential(layers)
@@ -58,7 +65,7 @@ class InvertedResidual(nn.Module):
 
     def forward(self, x):
         out = self.expand(x) if self.expand is not None else x  # (t k, H, W)
-        out = self.project(self.depthwise(out))                  # (k', H/s, W/s)
+        out = self.project(self.depthwise(out))  # (k', H/s, W/s)
         return x + out if self.use_residual else out
 
 
@@ -93,57 +100,24 @@ def stage_table(analysis) -> list[dict]:
         first = [r for r in rows if r.name.startswith(f"{stage}.1.") and r.kind == "conv"]
         depthwise = next(r for r in first if r.name.endswith("depthwise.conv"))
         project = next(r for r in first if r.name.endswith("project.conv"))
-        out.append({
-            "stage": stage, "t": analysis.resolved.get("expansion") if t != 1 else 1, "c (paper)": c, "n": n, "s": s,
-            "input": "x".join(map(str, first[0].input_shape)),
-            "expanded (t k)": depthwise.input_shape[0], "output (k')": project.output_shape[0],
-            "output size": f"{project.output_shape[1]}x{project.output_shape[2]}",
-            "blocks": len(blocks),
-            "residual adds": sum(1 for r in rows if r.name.startswith(stage + ".") and r.type == "(+) add"),
-            "params": sum(r.params for r in rows if r.name.startswith(stage + ".")),
-            "mult-adds": sum(r.mult_adds for r in rows if r.name.startswith(stage + ".")),
-        })
+        out.append(
+            {
+                "stage": stage,
+                "t": analysis.resolved.get("expansion") if t != 1 else 1,
+                "c (paper)": c,
+                "n": n,
+                "s": s,
+                "input": "x".join(map(str, first[0].input_shape)),
+                "expanded (t k)": depthwise.input_shape[0],
+                "output (k')": project.output_shape[0],
+                "output size": f"{project.output_shape[1]}x{project.output_shape[2]}",
+                "blocks": len(blocks),
+                "residual adds": sum(1 for r in rows if r.name.startswith(stage + ".") and r.type == "(+) add"),
+                "params": sum(r.params for r in rows if r.name.startswith(stage + ".")),
+                "mult-adds": sum(r.mult_adds for r in rows if r.name.startswith(stage + ".")),
+            }
+        )
     return out
-
-
-def block_dot(analysis, block: str) -> str:
-    """One inverted residual block as the paper's Figure 3(b) draws it, with the channels PyTorch built."""
-    import graphviz
-
-    rows = [r for r in analysis.rows if r.name.startswith(block + ".")]
-    if not rows:
-        raise KeyError(block)
-    g = graphviz.Digraph(block, graph_attr={"rankdir": "TB", "bgcolor": "transparent", "nodesep": "0.3"},
-                         node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
-                                    "fontsize": "11"})
-    first = rows[0]
-    g.node("in", f"input\n{_shape(first.input_shape)}", shape="oval", fillcolor="#ffffff")
-    previous = "in"
-    for part, title, colour in (("expand", "1x1 conv, ReLU6 (expand)", "#cfe2ff"),
-                                ("depthwise", "3x3 depthwise conv, ReLU6", "#d1f2d9"),
-                                ("project", "1x1 conv, linear (project)", "#ffe5b4")):
-        conv = next((r for r in rows if r.name == f"{block}.{part}.conv"), None)
-        if conv is None:
-            continue
-        stride = f", stride {conv.stride[0]}" if conv.stride and conv.stride[0] > 1 else ""
-        params = sum(r.params for r in rows if r.name.startswith(f"{block}.{part}."))
-        g.node(part, f"{title}{stride}\n{_shape(conv.input_shape)} → {_shape(conv.output_shape)}\n"
-                     f"{params:,} params", fillcolor=colour)
-        g.edge(previous, part)
-        previous = part
-    add = next((r for r in rows if r.type == "(+) add"), None)
-    if add is not None:
-        g.node("add", "+", shape="circle", fixedsize="true", width="0.4", fillcolor="#ffffff")
-        g.edge(previous, "add")
-        g.edge("in", "add", style="dashed", label=" shortcut")
-        previous = "add"
-    g.node("out", f"output\n{_shape(rows[-1].output_shape)}", shape="oval", fillcolor="#ffffff")
-    g.edge(previous, "out")
-    return g.source
-
-
-def _shape(shape) -> str:
-    return "×".join(str(s) for s in shape)
 
 
 register(
@@ -152,25 +126,47 @@ register(
         title="MobileNet v2",
         builder=mobilenet_v2,
         knobs=(
-            Knob("width_mult", "float", 1.0, "Width multiplier: every layer's channels x this, rounded to a "
-                 "multiple of 8 (the paper: 0.35 to 1.4).", 0.35, 1.4, step=0.05, label="width multiplier"),
-            Knob("expansion", "int", 6, "Expansion factor t of every bottleneck after the first (6 in Table 2; the "
-                 "paper suggests 5 to 10).", 1, 10, label="expansion t"),
-            Knob("resolution", "int", 224, "Input side in pixels (the paper: 96 to 224).", 96, 224,
-                 label="resolution"),
+            Knob(
+                "width_mult",
+                "float",
+                1.0,
+                "Width multiplier: every layer's channels x this, rounded to a multiple of 8 (the paper: 0.35 to 1.4).",
+                0.35,
+                1.4,
+                step=0.05,
+                label="width multiplier",
+            ),
+            Knob(
+                "expansion",
+                "int",
+                6,
+                "Expansion factor t of every bottleneck after the first (6 in Table 2; the paper suggests 5 to 10).",
+                1,
+                10,
+                label="expansion t",
+            ),
+            Knob("resolution", "int", 224, "Input side in pixels (the paper: 96 to 224).", 96, 224, label="resolution"),
             Knob("num_classes", "int", 1000, "Outputs of the last layer.", 1, 100000, label="classes"),
         ),
         default_input=(3, 224, 224),
         paper="Sandler, Howard, Zhu, Zhmoginov & Chen, MobileNetV2: Inverted Residuals and Linear Bottlenecks, "
-              "CVPR 2018",
+        "CVPR 2018",
         summary="Inverted residual blocks: a thin bottleneck is expanded t times by a 1x1 convolution, filtered "
-                "by a 3x3 depthwise convolution and projected back linearly; the shortcut joins the thin ends.",
+        "by a 3x3 depthwise convolution and projected back linearly; the shortcut joins the thin ends.",
         input_knob="resolution",
     ),
-    presets={"mobilenet_v2": {}, "mobilenet_v2_140": dict(width_mult=1.4), "mobilenet_v2_075": dict(width_mult=0.75),
-             "mobilenet_v2_050": dict(width_mult=0.5), "mobilenet_v2_035": dict(width_mult=0.35)},
-    titles={"mobilenet_v2": "MobileNetV2 1.0-224", "mobilenet_v2_140": "MobileNetV2 1.4-224",
-            "mobilenet_v2_075": "MobileNetV2 0.75-224", "mobilenet_v2_050": "MobileNetV2 0.5-224",
-            "mobilenet_v2_035": "MobileNetV2 0.35-224"},
-    notes={"mobilenet_v2": "3,504,872 params (torchvision), 300M mult-adds (Table 4)"},
+    presets={
+        "mobilenet_v2": {},
+        "mobilenet_v2_140": dict(width_mult=1.4),
+        "mobilenet_v2_075": dict(width_mult=0.75),
+        "mobilenet_v2_050": dict(width_mult=0.5),
+        "mobilenet_v2_035": dict(width_mult=0.35),
+    },
+    titles={
+        "mobilenet_v2": "MobileNetV2 1.0-224",
+        "mobilenet_v2_140": "MobileNetV2 1.4-224",
+        "mobilenet_v2_075": "MobileNetV2 0.75-224",
+        "mobilenet_v2_050": "MobileNetV2 0.5-224",
+        "mobilenet_v2_035": "MobileNetV2 0.35-224",
+    },
 )

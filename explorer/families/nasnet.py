@@ -13,6 +13,7 @@ the last cell's output, 24 times the filters F of the first normal cells (6 conc
 Layout and channel rules are those of the authors' code (tensorflow/models, research/slim/nets/nasnet),
 which Cadene's pretrainedmodels ports to PyTorch (nasnetamobile: 5,289,978 parameters).
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -68,14 +69,28 @@ GENOTYPES = {"normal": NORMAL_CELL, "reduction": REDUCTION_CELL}
 
 # The lecture's operation set (the controller's choices); NASNet-A uses the starred ones.
 OPERATIONS = {
-    "identity": "identity *", "conv_1x3_3x1": "1x3 then 3x1 convolution", "conv_1x7_7x1": "1x7 then 7x1 convolution",
-    "dil_conv_3x3": "3x3 dilated convolution", "avg_pool_3x3": "3x3 average pooling *",
-    "max_pool_3x3": "3x3 max pooling *", "max_pool_5x5": "5x5 max pooling", "max_pool_7x7": "7x7 max pooling",
-    "conv_1x1": "1x1 convolution", "conv_3x3": "3x3 convolution", "sep_conv_3x3": "3x3 depthwise-separable conv *",
-    "sep_conv_5x5": "5x5 depthwise-separable conv *", "sep_conv_7x7": "7x7 depthwise-separable conv *",
+    "identity": "identity *",
+    "conv_1x3_3x1": "1x3 then 3x1 convolution",
+    "conv_1x7_7x1": "1x7 then 7x1 convolution",
+    "dil_conv_3x3": "3x3 dilated convolution",
+    "avg_pool_3x3": "3x3 average pooling *",
+    "max_pool_3x3": "3x3 max pooling *",
+    "max_pool_5x5": "5x5 max pooling",
+    "max_pool_7x7": "7x7 max pooling",
+    "conv_1x1": "1x1 convolution",
+    "conv_3x3": "3x3 convolution",
+    "sep_conv_3x3": "3x3 depthwise-separable conv *",
+    "sep_conv_5x5": "5x5 depthwise-separable conv *",
+    "sep_conv_7x7": "7x7 depthwise-separable conv *",
 }
-OP_TITLES = {"identity": "identity", "avg_pool_3x3": "avg 3x3", "max_pool_3x3": "max 3x3",
-             "sep_conv_3x3": "sep 3x3", "sep_conv_5x5": "sep 5x5", "sep_conv_7x7": "sep 7x7"}
+OP_TITLES = {
+    "identity": "identity",
+    "avg_pool_3x3": "avg 3x3",
+    "max_pool_3x3": "max 3x3",
+    "sep_conv_3x3": "sep 3x3",
+    "sep_conv_5x5": "sep 5x5",
+    "sep_conv_7x7": "sep 7x7",
+}
 
 
 class SepConvStack(nn.Sequential):
@@ -86,16 +101,23 @@ class SepConvStack(nn.Sequential):
 
     def __init__(self, in_channels, channels, kernel_size, stride):
         pad = kernel_size // 2
-        super().__init__(OrderedDict([
-            ("relu1", nn.ReLU()),  # not in place: the hidden state feeds other operations too
-            ("dw1", nn.Conv2d(in_channels, in_channels, kernel_size, stride, pad, groups=in_channels, bias=False)),
-            ("pw1", nn.Conv2d(in_channels, channels, 1, bias=False)),
-            ("bn1", nn.BatchNorm2d(channels, eps=BN_EPS)),
-            ("relu2", nn.ReLU()),
-            ("dw2", nn.Conv2d(channels, channels, kernel_size, 1, pad, groups=channels, bias=False)),
-            ("pw2", nn.Conv2d(channels, channels, 1, bias=False)),
-            ("bn2", nn.BatchNorm2d(channels, eps=BN_EPS)),
-        ]))
+        super().__init__(
+            OrderedDict(
+                [
+                    ("relu1", nn.ReLU()),  # not in place: the hidden state feeds other operations too
+                    (
+                        "dw1",
+                        nn.Conv2d(in_channels, in_channels, kernel_size, stride, pad, groups=in_channels, bias=False),
+                    ),
+                    ("pw1", nn.Conv2d(in_channels, channels, 1, bias=False)),
+                    ("bn1", nn.BatchNorm2d(channels, eps=BN_EPS)),
+                    ("relu2", nn.ReLU()),
+                    ("dw2", nn.Conv2d(channels, channels, kernel_size, 1, pad, groups=channels, bias=False)),
+                    ("pw2", nn.Conv2d(channels, channels, 1, bias=False)),
+                    ("bn2", nn.BatchNorm2d(channels, eps=BN_EPS)),
+                ]
+            )
+        )
 
 
 def operation(name: str, in_channels: int, channels: int, stride: int) -> nn.Module:
@@ -113,11 +135,15 @@ def operation(name: str, in_channels: int, channels: int, stride: int) -> nn.Mod
 
 
 def relu_conv_bn(in_channels, out_channels) -> nn.Sequential:
-    return nn.Sequential(OrderedDict([
-        ("relu", nn.ReLU()),
-        ("conv", nn.Conv2d(in_channels, out_channels, 1, bias=False)),
-        ("bn", nn.BatchNorm2d(out_channels, eps=BN_EPS)),
-    ]))
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("relu", nn.ReLU()),
+                ("conv", nn.Conv2d(in_channels, out_channels, 1, bias=False)),
+                ("bn", nn.BatchNorm2d(out_channels, eps=BN_EPS)),
+            ]
+        )
+    )
 
 
 class FactorizedReduction(nn.Module):
@@ -130,12 +156,20 @@ class FactorizedReduction(nn.Module):
     def __init__(self, in_channels, out_channels):
         super().__init__()
         self.relu = nn.ReLU()
-        self.path1 = nn.Sequential(OrderedDict([("subsample", nn.AvgPool2d(1, 2)),
-                                                ("conv", nn.Conv2d(in_channels, out_channels // 2, 1, bias=False))]))
+        self.path1 = nn.Sequential(
+            OrderedDict(
+                [("subsample", nn.AvgPool2d(1, 2)), ("conv", nn.Conv2d(in_channels, out_channels // 2, 1, bias=False))]
+            )
+        )
         self.shift = nn.ZeroPad2d((0, 1, 0, 1))
-        self.path2 = nn.Sequential(OrderedDict([("subsample", nn.AvgPool2d(1, 2)),
-                                                ("conv", nn.Conv2d(in_channels, out_channels - out_channels // 2, 1,
-                                                                   bias=False))]))
+        self.path2 = nn.Sequential(
+            OrderedDict(
+                [
+                    ("subsample", nn.AvgPool2d(1, 2)),
+                    ("conv", nn.Conv2d(in_channels, out_channels - out_channels // 2, 1, bias=False)),
+                ]
+            )
+        )
         self.bn = nn.BatchNorm2d(out_channels, eps=BN_EPS)
 
     def forward(self, x):
@@ -187,9 +221,9 @@ def cell_plan(cell_repeats: int, penultimate_filters: int) -> list[tuple[str, st
     index = 0
     for stack in range(3):
         if stack > 0:
-            plan.append((f"reduction_cell_{stack - 1}", "reduction", filters * 2 ** stack))
+            plan.append((f"reduction_cell_{stack - 1}", "reduction", filters * 2**stack))
         for _ in range(cell_repeats):
-            plan.append((f"cell_{index}", "normal", filters * 2 ** stack))
+            plan.append((f"cell_{index}", "normal", filters * 2**stack))
             index += 1
     return plan
 
@@ -197,10 +231,14 @@ def cell_plan(cell_repeats: int, penultimate_filters: int) -> list[tuple[str, st
 class NASNetA(nn.Module):
     def __init__(self, cell_repeats, penultimate_filters, stem_filters, num_classes, in_channels=3):
         super().__init__()
-        self.conv0 = nn.Sequential(OrderedDict([
-            ("conv", nn.Conv2d(in_channels, stem_filters, 3, 2, 0, bias=False)),  # 3x3 stride 2, no padding
-            ("bn", nn.BatchNorm2d(stem_filters, eps=BN_EPS)),
-        ]))
+        self.conv0 = nn.Sequential(
+            OrderedDict(
+                [
+                    ("conv", nn.Conv2d(in_channels, stem_filters, 3, 2, 0, bias=False)),  # 3x3 stride 2, no padding
+                    ("bn", nn.BatchNorm2d(stem_filters, eps=BN_EPS)),
+                ]
+            )
+        )
         self.plan = cell_plan(cell_repeats, penultimate_filters)
         # (channels, reduced since) of the last two outputs: each cell reads h_i = the last, h_i-1 = the one before
         cur, prev, prev_is_larger = stem_filters, None, False
@@ -227,8 +265,10 @@ def derive(k):
     p = k["penultimate_filters"]
     if p % 24:
         low = max(96, p - p % 24)
-        raise KnobError(f"penultimate_filters={p} is not a multiple of 24 (the last cell concatenates 6 states of "
-                        f"4x the first cells' filters); the nearest are {low} and {low + 24}.")
+        raise KnobError(
+            f"penultimate_filters={p} is not a multiple of 24 (the last cell concatenates 6 states of "
+            f"4x the first cells' filters); the nearest are {low} and {low + 24}."
+        )
     return k
 
 
@@ -237,48 +277,16 @@ def nasnet(cell_repeats=4, penultimate_filters=1056, stem_filters=32, num_classe
     return NASNetA(cell_repeats, penultimate_filters, stem_filters, num_classes, in_channels)
 
 
-# -- the cells as the paper draws them -----------------------------------------------------------------
-
-def cell_dot(genotype: Genotype, title: str = "", op_notes: dict | None = None, state_notes: dict | None = None) -> str:
-    """A cell as the paper's Figure 4 draws it: hidden states, one box per operation, (+) per block, concat.
-
-    op_notes: extra text per operation ("comb_iter_0_left": "2,904 params"); state_notes: per hidden state.
-    """
-    import graphviz
-
-    op_notes, state_notes = op_notes or {}, state_notes or {}
-    g = graphviz.Digraph(genotype.name.replace(" ", "_"), graph_attr={
-        "rankdir": "BT", "bgcolor": "transparent", "nodesep": "0.2", "ranksep": "0.35", "label": title,
-        "labelloc": "t", "fontname": "Helvetica"},
-        node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "rounded,filled", "shape": "box"})
-    with g.subgraph() as inputs:
-        inputs.attr(rank="same")
-        for state in (H_PREV, H_I):
-            label = state.replace("h_i-1", "h_{i-1}") + (f"\n{state_notes[state]}" if state in state_notes else "")
-            inputs.node(state, label, fillcolor="#e9ecef")
-    for k, pair in enumerate(genotype.blocks):
-        add = f"add{k}"
-        g.node(add, "+", shape="circle", fixedsize="true", width="0.35", fillcolor="#ffffff")
-        for side, (source, op) in zip(("left", "right"), pair):
-            key = f"comb_iter_{k}_{side}"
-            strided = genotype.reduction and source in (H_I, H_PREV)
-            label = OP_TITLES[op] + (" /2" if strided else "") + (f"\n{op_notes[key]}" if key in op_notes else "")
-            g.node(key, label, fillcolor=_op_colour(op))
-            g.edge(_state_node(source), key)
-            g.edge(key, add)
-    g.node("concat", "concat", fillcolor="#fff3bf")
-    for state in genotype.concat:
-        g.edge(_state_node(state), "concat")
-    g.node("out", "h_{i+1}" + (f"\n{state_notes['out']}" if "out" in state_notes else ""), fillcolor="#e9ecef")
-    g.edge("concat", "out")
-    return g.source
+# -- the cells as the paper draws them: what explorer's drawing (ui.graphs.nasnet_cell) writes on each box --------
 
 
-def cell_graph(analysis, cell: str) -> str:
-    """The cell `cell` of the analysed network drawn as its genotype, with its hidden states' shapes and the
-    parameters of each operation read from the analysis."""
-    kinds = {name: kind for name, kind, _ in
-             cell_plan(analysis.resolved["cell_repeats"], analysis.resolved["penultimate_filters"])}
+def cell_notes(analysis, cell: str) -> tuple:
+    """(genotype, title, op_notes, state_notes) of cell `cell` of the analysed network: each operation's
+    parameters and the hidden states' shapes, read from the analysis."""
+    kinds = {
+        name: kind
+        for name, kind, _ in cell_plan(analysis.resolved["cell_repeats"], analysis.resolved["penultimate_filters"])
+    }
     rows = [r for r in analysis.rows if r.name.startswith(cell + ".")]
     if cell not in kinds or not rows:
         raise KeyError(cell)
@@ -294,36 +302,43 @@ def cell_graph(analysis, cell: str) -> str:
     first_op = {}  # the shape each hidden state has where the operations read it
     for k, pair in enumerate(genotype.blocks):
         for side, (source, _) in zip(("left", "right"), pair):
-            row = next(r for r in rows if r.name == f"{cell}.comb_iter_{k}_{side}" or
-                       r.name.startswith(f"{cell}.comb_iter_{k}_{side}."))
+            row = next(
+                r
+                for r in rows
+                if r.name == f"{cell}.comb_iter_{k}_{side}" or r.name.startswith(f"{cell}.comb_iter_{k}_{side}.")
+            )
             first_op.setdefault(source, row.input_shape)
     state_notes = {s: shape(map(str, first_op[s])) for s in (H_I, H_PREV) if s in first_op}
     state_notes["out"] = shape(map(str, rows[-1].output_shape))
     params = sum(r.params for r in rows)
     title = f"{cell}: {genotype.name}, {params:,} parameters"
-    return cell_dot(genotype, title, op_notes, state_notes)
-
-
-def _state_node(state: str) -> str:
-    return f"add{state.split()[1]}" if state.startswith("block") else state
-
-
-def _op_colour(op: str) -> str:
-    return "#cfe2ff" if op.startswith("sep") else "#ffe5b4" if "pool" in op else "#f1f3f5"
+    return genotype, title, op_notes, state_notes
 
 
 def cells(analysis) -> list[dict]:
     """Every cell of the analysed network: its kind, width, input and output shapes, parameters, multiply-adds."""
-    kinds = {name: (kind, filters) for name, kind, filters in
-             cell_plan(analysis.resolved["cell_repeats"], analysis.resolved["penultimate_filters"])}
+    kinds = {
+        name: (kind, filters)
+        for name, kind, filters in cell_plan(
+            analysis.resolved["cell_repeats"], analysis.resolved["penultimate_filters"]
+        )
+    }
     out = []
     for name, (kind, filters) in kinds.items():
         rows = [r for r in analysis.rows if r.name.startswith(name + ".")]
         concat = rows[-1]
         h_i = next(r for r in rows if r.name == f"{name}.conv_1x1.relu")
-        out.append({"cell": name, "kind": GENOTYPES[kind].name, "filters": filters,
-                    "h_i": "x".join(map(str, h_i.input_shape)), "output": "x".join(map(str, concat.output_shape)),
-                    "params": sum(r.params for r in rows), "mult-adds": sum(r.mult_adds for r in rows)})
+        out.append(
+            {
+                "cell": name,
+                "kind": GENOTYPES[kind].name,
+                "filters": filters,
+                "h_i": "x".join(map(str, h_i.input_shape)),
+                "output": "x".join(map(str, concat.output_shape)),
+                "params": sum(r.params for r in rows),
+                "mult-adds": sum(r.mult_adds for r in rows),
+            }
+        )
     return out
 
 
@@ -333,24 +348,45 @@ register(
         title="NASNet-A",
         builder=nasnet,
         knobs=(
-            Knob("cell_repeats", "int", 4, "N: Normal Cells in each of the three stacks (4 in NASNet-A mobile, "
-                 "6 in the large model).", 1, 12, label="cell repeats N"),
-            Knob("penultimate_filters", "int", 1056, "P: channels of the last cell's output, a multiple of 24 "
-                 "(1056 in NASNet-A mobile, 4032 in the large model).", 96, 8064, step=24,
-                 label="penultimate filters P"),
-            Knob("stem_filters", "int", 32, "Filters of the 3x3 stride-2 stem convolution (32 in the mobile model, "
-                 "96 in the large one).", 1, 256, label="stem filters"),
+            Knob(
+                "cell_repeats",
+                "int",
+                4,
+                "N: Normal Cells in each of the three stacks (4 in NASNet-A mobile, 6 in the large model).",
+                1,
+                12,
+                label="cell repeats N",
+            ),
+            Knob(
+                "penultimate_filters",
+                "int",
+                1056,
+                "P: channels of the last cell's output, a multiple of 24 "
+                "(1056 in NASNet-A mobile, 4032 in the large model).",
+                96,
+                8064,
+                step=24,
+                label="penultimate filters P",
+            ),
+            Knob(
+                "stem_filters",
+                "int",
+                32,
+                "Filters of the 3x3 stride-2 stem convolution (32 in the mobile model, 96 in the large one).",
+                1,
+                256,
+                label="stem filters",
+            ),
             Knob("num_classes", "int", 1000, "Outputs of the last layer.", 1, 100000, label="classes"),
         ),
         default_input=(3, 224, 224),
         paper="Zoph, Vasudevan, Shlens & Le, Learning Transferable Architectures for Scalable Image Recognition, "
-              "CVPR 2018",
+        "CVPR 2018",
         summary="A controller searched two cells, not a network: a Normal Cell and a Reduction Cell, each five "
-                "blocks that pick two hidden states, apply an operation to each and add them. The network "
-                "stacks them: N @ P.",
+        "blocks that pick two hidden states, apply an operation to each and add them. The network "
+        "stacks them: N @ P.",
         derive=derive,
     ),
     presets={"nasnet_a_mobile": {}},
     titles={"nasnet_a_mobile": "NASNet-A mobile (4 @ 1056)"},
-    notes={"nasnet_a_mobile": "5.3M params, 564M mult-adds (Table 4)"},
 )

@@ -1,4 +1,5 @@
 """ResNet (He, Zhang, Ren and Sun, CVPR 2016): y = f(x) + x, for ImageNet (Table 1) and CIFAR-10 (Section 4.2)."""
+
 from collections import OrderedDict
 
 import torch.nn.functional as F
@@ -32,23 +33,60 @@ class ShortcutA(nn.Module):
 
     def forward(self, x):
         if self.stride > 1:
-            x = x[:, :, ::self.stride, ::self.stride]
+            x = x[:, :, :: self.stride, :: self.stride]
         extra = self.out_channels - self.in_channels
         return F.pad(x, (0, 0, 0, 0, extra // 2, extra - extra // 2)) if extra else x
 
 
 def shortcut(kind, in_channels, out_channels, stride):
-    if in_channels == out_channels and stride == 1:
+    """The skip where the shape changes: None (identity), option A, option B, or None for "plain" (no skip)."""
+    if (in_channels == out_channels and stride == 1) or kind == "plain":
         return None
     if kind == "A":
         return ShortcutA(in_channels, out_channels, stride)
-    return nn.Sequential(OrderedDict([  # option B: 1x1 projection
-        ("0", nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False)),
-        ("1", nn.BatchNorm2d(out_channels)),
-    ]))
+    return nn.Sequential(
+        OrderedDict(
+            [  # option B: 1x1 projection
+                ("0", nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False)),
+                ("1", nn.BatchNorm2d(out_channels)),
+            ]
+        )
+    )
 
 
-class BasicBlock(nn.Module):
+class Block(nn.Module):
+    """What both block kinds share: the skip, the plain variant and the two test-time interventions.
+
+    forward(x, removed=True) deletes the block and keeps only its skip (Veit et al. 2016's lesion); in a
+    plain network (shortcut "plain") the deleted block becomes the identity, or, where the shape changes,
+    the parameter-free option-A map the residual network keeps. route="branch" or "skip" keeps the
+    forward pass and stops the gradient of the other path (Veit et al., Sec. 5).
+    """
+
+    def setup_skip(self, in_channels, out_channels, stride, shortcut_kind):
+        self.residual = shortcut_kind != "plain"
+        self.downsampling = stride != 1 or in_channels != out_channels
+        self.downsample = shortcut(shortcut_kind, in_channels, out_channels, stride)
+        if not self.residual and self.downsampling:  # the stand-in for a deleted plain block: no parameters
+            self.standin = ShortcutA(in_channels, out_channels, stride)
+
+    def skip(self, x):
+        if self.downsample is not None:
+            return self.downsample(x)
+        return self.standin(x) if not self.residual and self.downsampling else x
+
+    def join(self, out, x, removed, route):
+        if not self.residual:
+            return self.relu(out)
+        identity = self.skip(x)
+        if route == "branch":
+            identity = identity.detach()
+        elif route == "skip":
+            out = out.detach()
+        return self.relu(out + identity)  # y = f(x) + x
+
+
+class BasicBlock(Block):
     expansion = 1
 
     def __init__(self, in_channels, planes, stride=1, shortcut_kind="B"):
@@ -58,16 +96,17 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)  # one module, called twice (torchvision's layout)
         self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = shortcut(shortcut_kind, in_channels, planes, stride)
+        self.setup_skip(in_channels, planes, stride, shortcut_kind)
 
-    def forward(self, x):
+    def forward(self, x, removed=False, route=None):
+        if removed:
+            return self.skip(x)  # x >= 0 after the previous ReLU, so relu(skip(x)) == skip(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(out + identity)  # y = f(x) + x
+        return self.join(out, x, removed, route)
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(Block):
     expansion = 4
 
     def __init__(self, in_channels, planes, stride=1, shortcut_kind="B"):
@@ -79,17 +118,21 @@ class Bottleneck(nn.Module):
         self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * 4)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = shortcut(shortcut_kind, in_channels, planes * 4, stride)
+        self.setup_skip(in_channels, planes * 4, stride, shortcut_kind)
 
-    def forward(self, x):
+    def forward(self, x, removed=False, route=None):
+        if removed:
+            return self.skip(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(out + identity)
+        return self.join(out, x, removed, route)
 
 
 class ResNet(nn.Module):
+    """lesioned(x, removed={i, ...}, routes=[...]) deletes blocks or picks each block's gradient path; the
+    blocks in order are `blocks`, named as the analysis names them (`block_names`, e.g. layer2.0)."""
+
     def __init__(self, block, layers, stem, width, shortcut_kind, num_classes, in_channels=3):
         super().__init__()
         if stem == "imagenet":
@@ -104,7 +147,7 @@ class ResNet(nn.Module):
             self.maxpool = None
         channels = width
         for i, blocks in enumerate(layers):
-            planes, stride = width * 2 ** i, 1 if i == 0 else 2
+            planes, stride = width * 2**i, 1 if i == 0 else 2
             stage = []
             for j in range(blocks):
                 stage.append(block(channels, planes, stride if j == 0 else 1, shortcut_kind))
@@ -113,15 +156,41 @@ class ResNet(nn.Module):
         self.num_stages = len(layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(channels, num_classes)
+        self.residual = shortcut_kind != "plain"
 
-    def forward(self, x):
+    @property
+    def blocks(self) -> list:
+        return [b for i in range(self.num_stages) for b in getattr(self, f"layer{i + 1}")]
+
+    @property
+    def block_names(self) -> tuple:
+        return tuple(
+            f"layer{i + 1}.{j}" for i in range(self.num_stages) for j in range(len(getattr(self, f"layer{i + 1}")))
+        )
+
+    def stem(self, x):
         x = self.relu(self.bn1(self.conv1(x)))
-        if self.maxpool is not None:
-            x = self.maxpool(x)
-        for i in range(self.num_stages):
-            x = getattr(self, f"layer{i + 1}")(x)
-        x = self.avgpool(x)
-        return self.fc(x.flatten(1))
+        return x if self.maxpool is None else self.maxpool(x)
+
+    def run_blocks(self, y, removed=frozenset(), routes=None, start: int = 0):
+        """y_start (y_0: the stem's output) through blocks start..N-1; routes[i] is "branch" or "skip"."""
+        if not removed and not routes and start == 0:
+            for i in range(self.num_stages):
+                y = getattr(self, f"layer{i + 1}")(y)
+            return y
+        for i, block in enumerate(self.blocks[start:], start):
+            y = block(y, i in removed, routes[i] if routes else None)
+        return y
+
+    def head(self, y):
+        return self.fc(self.avgpool(y).flatten(1))
+
+    def forward(self, x):  # x alone: torch.fx traces every argument of the root forward (export, int8)
+        return self.head(self.run_blocks(self.stem(x)))
+
+    def lesioned(self, x, removed=frozenset(), routes=None):
+        """The forward pass with the blocks in `removed` deleted, or with routes[i] picking block i's path."""
+        return self.head(self.run_blocks(self.stem(x), removed, routes))
 
 
 def derive(k):
@@ -130,13 +199,17 @@ def derive(k):
     if stem == "imagenet":
         if depth not in IMAGENET_TABLE_1:
             valid = ", ".join(str(d) for d in IMAGENET_TABLE_1)
-            raise KnobError(f"ResNet depth {depth} is not in the paper's Table 1 for the ImageNet stem; "
-                            f"choose one of {valid}, or the CIFAR stem for 6n+2 depths.")
+            raise KnobError(
+                f"ResNet depth {depth} is not in the paper's Table 1 for the ImageNet stem; "
+                f"choose one of {valid}, or the CIFAR stem for 6n+2 depths."
+            )
         block, layers = IMAGENET_TABLE_1[depth]
         if k["block"] not in (None, block):
-            raise KnobError(f"ResNet-{depth} uses {block} blocks in the paper's Table 1; set block to auto or "
-                            f"{block}, or pick a depth built from {k['block']} blocks "
-                            f"({', '.join(str(d) for d, (b, _) in IMAGENET_TABLE_1.items() if b == k['block'])}).")
+            raise KnobError(
+                f"ResNet-{depth} uses {block} blocks in the paper's Table 1; set block to auto or "
+                f"{block}, or pick a depth built from {k['block']} blocks "
+                f"({', '.join(str(d) for d, (b, _) in IMAGENET_TABLE_1.items() if b == k['block'])})."
+            )
     else:
         block = k["block"] or ("basic" if (depth - 2) % 6 == 0 else "bottleneck" if (depth - 2) % 9 == 0 else None)
         per = 3 * CIFAR_LAYERS_PER_BLOCK[block or "basic"]
@@ -145,9 +218,11 @@ def derive(k):
             lower = max(per + 2, depth - (depth - 2) % per)
             upper = lower + per
             rule = f"{per}n+2"
-            raise KnobError(f"ResNet depth {depth} is not valid for the CIFAR stem with {block or 'basic'} blocks: "
-                            f"depth must be {rule} with n from 1 to {MAX_CIFAR_BLOCKS} "
-                            f"({per + 2}, {2 * per + 2}, {3 * per + 2}, ...); the nearest are {lower} and {upper}.")
+            raise KnobError(
+                f"ResNet depth {depth} is not valid for the CIFAR stem with {block or 'basic'} blocks: "
+                f"depth must be {rule} with n from 1 to {MAX_CIFAR_BLOCKS} "
+                f"({per + 2}, {2 * per + 2}, {3 * per + 2}, ...); the nearest are {lower} and {upper}."
+            )
         layers = (n, n, n)
     k["block"] = block
     k["layers"] = layers
@@ -168,34 +243,70 @@ register(
         title="ResNet",
         builder=resnet,
         knobs=(
-            Knob("depth", "int", 18, "Weight layers: 18/34/50/101/152/200 with the ImageNet stem, 6n+2 "
-                 "(basic) or 9n+2 (bottleneck) with the CIFAR stem.", 8, 1202, label="depth"),
-            Knob("block", "choice", None, "Basic (two 3x3 convs) or bottleneck (1x1, 3x3, 1x1) residual blocks.",
-                 choices=("basic", "bottleneck"), optional=True, auto="from the depth"),
-            Knob("stem", "choice", "imagenet", "ImageNet: 7x7/2 conv and 3x3/2 max pool; CIFAR: one 3x3 conv.",
-                 choices=("imagenet", "cifar")),
-            Knob("width", "int", None, "Kernels of the first stage; each later stage doubles them.", 1, 256,
-                 optional=True, auto="64 for ImageNet, 16 for CIFAR", label="width"),
-            Knob("shortcut", "choice", None, "A: identity with zero-padded channels (no parameters); "
-                 "B: 1x1 projection where the shape changes.", choices=("A", "B"), optional=True,
-                 auto="A for CIFAR, B for ImageNet"),
+            Knob(
+                "depth",
+                "int",
+                18,
+                "Weight layers: 18/34/50/101/152/200 with the ImageNet stem, 6n+2 "
+                "(basic) or 9n+2 (bottleneck) with the CIFAR stem.",
+                8,
+                1202,
+                label="depth",
+            ),
+            Knob(
+                "block",
+                "choice",
+                None,
+                "Basic (two 3x3 convs) or bottleneck (1x1, 3x3, 1x1) residual blocks.",
+                choices=("basic", "bottleneck"),
+                optional=True,
+                auto="from the depth",
+            ),
+            Knob(
+                "stem",
+                "choice",
+                "imagenet",
+                "ImageNet: 7x7/2 conv and 3x3/2 max pool; CIFAR: one 3x3 conv.",
+                choices=("imagenet", "cifar"),
+            ),
+            Knob(
+                "width",
+                "int",
+                None,
+                "Kernels of the first stage; each later stage doubles them.",
+                1,
+                256,
+                optional=True,
+                auto="64 for ImageNet, 16 for CIFAR",
+                label="width",
+            ),
+            Knob(
+                "shortcut",
+                "choice",
+                None,
+                "A: identity with zero-padded channels (no parameters); "
+                "B: 1x1 projection where the shape changes; plain: no skips at all, the paper's plain "
+                "network (Fig. 4, left).",
+                choices=("A", "B", "plain"),
+                optional=True,
+                auto="A for CIFAR, B for ImageNet",
+            ),
             Knob("num_classes", "int", 1000, "Outputs of the last layer.", 1, 100000, label="classes"),
         ),
         default_input=(3, 32, 32),
         paper="He, Zhang, Ren & Sun, Deep Residual Learning for Image Recognition, CVPR 2016",
         summary="Residual blocks y = f(x) + x: the identity skip lets the signal and the gradient bypass "
-                "each block, so depth can grow to 152 (ImageNet) or 1202 (CIFAR) layers.",
+        "each block, so depth can grow to 152 (ImageNet) or 1202 (CIFAR) layers.",
         derive=derive,
     ),
     presets={
         **{f"resnet{d}": dict(depth=d) for d in (18, 34, 50, 101, 152)},
         **{f"resnet{d}": dict(depth=d, stem="cifar", num_classes=10) for d in (20, 32, 44, 56, 110, 1202)},
     },
-    titles={**{f"resnet{d}": f"ResNet-{d} (ImageNet)" for d in (18, 34, 50, 101, 152)},
-            **{f"resnet{d}": f"ResNet-{d} (CIFAR-10, {(d - 2) // 6} blocks per stage)"
-               for d in (20, 32, 44, 56, 110, 1202)}},
-    notes={"resnet50": "25,557,032 params (torchvision)", "resnet56": "853,018 params (Table 6: 0.85M)",
-           "resnet20": "0.27M params (Table 6)", "resnet32": "0.46M params (Table 6)",
-           "resnet44": "0.66M params (Table 6)", "resnet110": "1.7M params (Table 6)",
-           "resnet1202": "19.4M params (Table 6)"},
+    titles={
+        **{f"resnet{d}": f"ResNet-{d} (ImageNet)" for d in (18, 34, 50, 101, 152)},
+        **{
+            f"resnet{d}": f"ResNet-{d} (CIFAR-10, {(d - 2) // 6} blocks per stage)" for d in (20, 32, 44, 56, 110, 1202)
+        },
+    },
 )

@@ -4,12 +4,16 @@ A Fire module squeezes its input with 1x1 convolutions (s filters), then expands
 convolutions side by side (e1 + e3 filters), concatenated. The paper defines the eight Fire modules by five
 metaparameters (Section 5): e_i = base_e + incr_e * floor(i / freq), e3_i = pct_3x3 * e_i, s_i = SR * e_i.
 """
+
 import math
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
+from ..analysis.analyzer import analyze
 from ..errors import KnobError
 from ..registry import Family, Knob, register
 
@@ -55,28 +59,37 @@ def derive(k):
     s, e1, e3 = widths[0]  # fire2 has the fewest filters: e_i only grows with i
     e = e1 + e3
     if s < 1:
-        raise KnobError(f"With squeeze ratio {k['squeeze_ratio']:g}, fire2 would squeeze to "
-                        f"{k['squeeze_ratio'] * e:.2f} filters (SR × base_e = {k['squeeze_ratio']:g} × {e}); "
-                        f"raise the squeeze ratio to at least {math.ceil(500 / e) / 1000:g} or base_e.")
+        raise KnobError(
+            f"With squeeze ratio {k['squeeze_ratio']:g}, fire2 would squeeze to "
+            f"{k['squeeze_ratio'] * e:.2f} filters (SR × base_e = {k['squeeze_ratio']:g} × {e}); "
+            f"raise the squeeze ratio to at least {math.ceil(500 / e) / 1000:g} or base_e."
+        )
     if e3 < 1 or e1 < 1:
         kind = "3x3" if e3 < 1 else "1x1"
-        raise KnobError(f"With pct_3x3 = {k['pct_3x3']:g} and base_e = {e}, fire2 would get no expand {kind} "
-                        f"filter ({e} × {k['pct_3x3'] if e3 < 1 else 1 - k['pct_3x3']:.2f} rounds to 0); "
-                        f"keep pct_3x3 between {math.ceil(50 / e) / 100:g} and {1 - math.ceil(50 / e) / 100:g} "
-                        f"or raise base_e.")
+        raise KnobError(
+            f"With pct_3x3 = {k['pct_3x3']:g} and base_e = {e}, fire2 would get no expand {kind} "
+            f"filter ({e} × {k['pct_3x3'] if e3 < 1 else 1 - k['pct_3x3']:.2f} rounds to 0); "
+            f"keep pct_3x3 between {math.ceil(50 / e) / 100:g} and {1 - math.ceil(50 / e) / 100:g} "
+            f"or raise base_e."
+        )
     k["fire_widths"] = tuple(widths)
     return k
 
 
-def squeezenet(version="1.0", base_e=128, incr_e=128, pct_3x3=0.5, freq=2, squeeze_ratio=0.125, num_classes=1000,
-               in_channels=3):
-    widths = derive(dict(base_e=base_e, incr_e=incr_e, pct_3x3=pct_3x3, freq=freq,
-                         squeeze_ratio=squeeze_ratio))["fire_widths"]
+def squeezenet(
+    version="1.0", base_e=128, incr_e=128, pct_3x3=0.5, freq=2, squeeze_ratio=0.125, num_classes=1000, in_channels=3
+):
+    widths = derive(dict(base_e=base_e, incr_e=incr_e, pct_3x3=pct_3x3, freq=freq, squeeze_ratio=squeeze_ratio))[
+        "fire_widths"
+    ]
     macro = MACRO[version]
     filters, kernel, stride = macro["conv1"]
     # ceil_mode: Caffe's rounding of pooled sizes (Table 1, at the paper's 227x227 input: 111 -> 55 -> 27 -> 13)
-    layers = [("conv1", nn.Conv2d(in_channels, filters, kernel, stride)), ("relu1", nn.ReLU(inplace=True)),
-              ("maxpool1", nn.MaxPool2d(3, 2, ceil_mode=True))]
+    layers = [
+        ("conv1", nn.Conv2d(in_channels, filters, kernel, stride)),
+        ("relu1", nn.ReLU(inplace=True)),
+        ("maxpool1", nn.MaxPool2d(3, 2, ceil_mode=True)),
+    ]
     channels = filters
     for i, (s, e1, e3) in enumerate(widths, start=2):
         layers.append((f"fire{i}", Fire(channels, s, e1, e3)))
@@ -99,32 +112,124 @@ register(
         title="SqueezeNet",
         builder=squeezenet,
         knobs=(
-            Knob("version", "choice", "1.0", "1.0: the paper's Table 1 (conv1 96 7x7/2, pools after conv1, fire4, "
-                 "fire8); 1.1: the official repository's (conv1 64 3x3/2, pools after conv1, fire3, fire5), 2.4x "
-                 "less computation.", choices=("1.0", "1.1")),
-            Knob("base_e", "int", 128, "base_e: expand filters (1x1 + 3x3) of the first Fire module.", 8, 1024,
-                 step=8, label="base_e"),
-            Knob("incr_e", "int", 128, "incr_e: expand filters added every freq Fire modules.", 0, 1024, step=8,
-                 label="incr_e"),
-            Knob("pct_3x3", "float", 0.5, "pct_3x3: share of the expand filters that are 3x3 (the rest are 1x1).",
-                 0.01, 0.99, step=0.01, label="pct_3x3"),
+            Knob(
+                "version",
+                "choice",
+                "1.0",
+                "1.0: the paper's Table 1 (conv1 96 7x7/2, pools after conv1, fire4, "
+                "fire8); 1.1: the official repository's (conv1 64 3x3/2, pools after conv1, fire3, fire5), 2.4x "
+                "less computation.",
+                choices=("1.0", "1.1"),
+            ),
+            Knob(
+                "base_e",
+                "int",
+                128,
+                "base_e: expand filters (1x1 + 3x3) of the first Fire module.",
+                8,
+                1024,
+                step=8,
+                label="base_e",
+            ),
+            Knob(
+                "incr_e",
+                "int",
+                128,
+                "incr_e: expand filters added every freq Fire modules.",
+                0,
+                1024,
+                step=8,
+                label="incr_e",
+            ),
+            Knob(
+                "pct_3x3",
+                "float",
+                0.5,
+                "pct_3x3: share of the expand filters that are 3x3 (the rest are 1x1).",
+                0.01,
+                0.99,
+                step=0.01,
+                label="pct_3x3",
+            ),
             Knob("freq", "int", 2, "freq: the expand filters grow every freq Fire modules.", 1, 8, label="freq"),
-            Knob("squeeze_ratio", "float", 0.125, "SR: squeeze filters as a share of the expand filters, "
-                 "s = SR x e (the paper's 0.125 gives 16 squeeze filters for 128 expand ones).", 0.025, 1.0,
-                 step=0.025, label="squeeze ratio SR"),
+            Knob(
+                "squeeze_ratio",
+                "float",
+                0.125,
+                "SR: squeeze filters as a share of the expand filters, "
+                "s = SR x e (the paper's 0.125 gives 16 squeeze filters for 128 expand ones).",
+                0.025,
+                1.0,
+                step=0.025,
+                label="squeeze ratio SR",
+            ),
             Knob("num_classes", "int", 1000, "Filters of conv10, one per class.", 1, 100000, label="classes"),
         ),
         default_input=(3, 224, 224),
         paper="Iandola, Han, Moskewicz, Ashraf, Dally & Keutzer, SqueezeNet: AlexNet-level accuracy with 50x fewer "
-              "parameters and <0.5MB model size, 2016",
+        "parameters and <0.5MB model size, 2016",
         summary="Fire modules squeeze the channels with 1x1 convolutions, then expand with 1x1 and 3x3 "
-                "convolutions side by side; no fully connected layer. AlexNet accuracy with 1.25M parameters.",
+        "convolutions side by side; no fully connected layer. AlexNet accuracy with 1.25M parameters.",
         derive=derive,
     ),
     presets={"squeezenet1_0": dict(version="1.0"), "squeezenet1_1": dict(version="1.1")},
-    titles={"squeezenet1_0": "SqueezeNet 1.0 (the paper's Table 1)",
-            "squeezenet1_1": "SqueezeNet 1.1 (official repository, torchvision)"},
+    titles={
+        "squeezenet1_0": "SqueezeNet 1.0 (the paper's Table 1)",
+        "squeezenet1_1": "SqueezeNet 1.1 (official repository, torchvision)",
+    },
     inputs={"squeezenet1_0": (3, 224, 224), "squeezenet1_1": (3, 224, 224)},
-    notes={"squeezenet1_0": "1,248,424 params (Table 1, torchvision)",
-           "squeezenet1_1": "1,235,496 params (torchvision)"},
 )
+
+
+# -- the idea: the Fire module's cost against its squeeze ratio ----------------------------------------------------
+# A SqueezeNet Fire module's cost against its squeeze ratio, counted on PyTorch modules built for each point.
+#
+# The paper (Section 5.1, Figure 2a) varies SR, the squeeze filters as a share of the expand filters
+# (s = SR * e), from 0.125 to 1.0 and keeps the rest of the network fixed.
+
+PAPER_SR = 0.125  # SqueezeNet's choice (Section 5.1): 16 squeeze filters for 128 expand filters in fire2
+SWEEP = tuple(round(0.025 * i, 3) for i in range(1, 41))  # 0.025 ... 1.0
+
+
+@dataclass(frozen=True)
+class FirePoint:
+    squeeze_ratio: float
+    squeeze: int  # s1x1
+    params: int
+    mult_adds: int
+
+
+def fire_cost(in_channels: int, squeeze: int, expand1x1: int, expand3x3: int, side: int) -> tuple[int, int]:
+    """Parameters and multiply-adds of one Fire module, built on the meta device, counted by FlopCounterMode."""
+    with torch.device("meta"):
+        fire = Fire(in_channels, squeeze, expand1x1, expand3x3)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        fire(torch.empty(1, in_channels, side, side, device="meta"))
+    return sum(p.numel() for p in fire.parameters()), counter.get_total_flops() // 2
+
+
+def squeeze_sweep(in_channels: int, expand1x1: int, expand3x3: int, side: int, ratios=SWEEP) -> list[FirePoint]:
+    """One Fire module (input channels and expand filters fixed) at each squeeze ratio."""
+    e = expand1x1 + expand3x3
+    points = []
+    for sr in ratios:
+        squeeze = round(sr * e)
+        if squeeze < 1:
+            continue  # no squeeze filter at all: not a Fire module
+        params, madds = fire_cost(in_channels, squeeze, expand1x1, expand3x3, side)
+        points.append(FirePoint(sr, squeeze, params, madds))
+    if not points:
+        raise KnobError(
+            f"No squeeze ratio gives this Fire module a squeeze filter: its {e} expand filters are too "
+            f"few; raise base_e."
+        )
+    return points
+
+
+def network_sweep(name: str, input_shape, knobs: dict, ratios=(0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)):
+    """(SR, total parameters, multiply-adds) of the whole network for each SR, the axis of the paper's Figure 2a."""
+    out = []
+    for sr in ratios:
+        a = analyze(name, input_shape, **{**knobs, "squeeze_ratio": sr})
+        out.append((sr, a.totals.params, a.totals.mult_adds))
+    return out

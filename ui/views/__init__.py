@@ -4,6 +4,7 @@ A module here defines FAMILY (a registered family name) and render(selection, an
 which draws the view that makes the family's idea visible (the Inception module, drop-path, ...).
 Modules are discovered automatically: adding a file is enough.
 """
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """DPN's idea: every block adds part of its output to a residual path and concatenates the rest to a dense path."""
+
 from __future__ import annotations
 
 import plotly.graph_objects as go
@@ -23,7 +24,8 @@ def render(selection, analysis) -> None:
         "every block (DenseNet: new features). The next block reads both paths, concatenated. "
         f"Here the residual path holds {first['residual (added)']:,} channels in the first block and "
         f"{last['residual (added)']:,} in the last; the dense path grows from {first['dense (concatenated)']:,} "
-        f"to {last['dense (concatenated)']:,}.")
+        f"to {last['dense (concatenated)']:,}."
+    )
     scale = st.radio("Show", SCALES, horizontal=True, key="dpn.idea.scale")
     names = [b["block"] for b in blocks]
     residual = [b["residual (added)"] for b in blocks]
@@ -34,11 +36,18 @@ def render(selection, analysis) -> None:
     fig = go.Figure()
     fig.add_bar(name="residual path (added, +)", x=names, y=residual, marker_color="#4c6ef5")
     fig.add_bar(name="dense path (concatenated, C)", x=names, y=dense, marker_color="#f59f00")
-    fig.update_layout(barmode="stack", height=380, margin=dict(t=30, b=10), xaxis_title="block",
-                      yaxis_title="channels" if scale == SCALES[0] else "% of the block's output channels",
-                      legend=dict(orientation="h", y=1.12))
+    fig.update_layout(
+        barmode="stack",
+        height=380,
+        margin=dict(t=30, b=10),
+        xaxis_title="block",
+        yaxis_title="channels" if scale == SCALES[0] else "% of the block's output channels",
+        legend=dict(orientation="h", y=1.12),
+    )
     st.plotly_chart(fig, key="dpn.idea.paths")
-    st.caption("Counted from the analysed PyTorch model: the (+) node's output is the residual path, the last (C) "
-               "node's output the dense path. The first block of a stage projects its input to start both paths "
-               "(2 x inc dense channels) and, from conv3 on, halves the size.")
+    st.caption(
+        "Counted from the analysed PyTorch model: the (+) node's output is the residual path, the last (C) "
+        "node's output the dense path. The first block of a stage projects its input to start both paths "
+        "(2 x inc dense channels) and, from conv3 on, halves the size."
+    )
     st.dataframe(blocks, hide_index=True, key="dpn.idea.table")

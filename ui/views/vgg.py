@@ -1,4 +1,5 @@
 """VGG: Table 1 of the paper, generated from the same table the builder uses, with our counts under it."""
+
 import streamlit as st
 
 from explorer import analyze
@@ -21,11 +22,16 @@ def table_1() -> list[dict]:
 
 
 def render(selection, analysis) -> None:
-    st.markdown("**Table 1 of the paper**, printed from `explorer/families/vgg.py` — the table the builder "
-                "reads. The highlighted column is the configuration in the sidebar.")
+    st.markdown(
+        "**Table 1 of the paper**, printed from `explorer/families/vgg.py` — the table the builder "
+        "reads. The highlighted column is the configuration in the sidebar."
+    )
     config = selection.knobs.get("config", "D")
-    st.dataframe(table_1(), hide_index=True, column_config={
-        c: st.column_config.TextColumn(c + (" ◀" if c == config else "")) for c in CONFIGS})
+    st.dataframe(
+        table_1(),
+        hide_index=True,
+        column_config={c: st.column_config.TextColumn(c + (" ◀" if c == config else "")) for c in CONFIGS},
+    )
     knobs = {k: v for k, v in selection.knobs.items() if k != "config"}
     try:
         counts = {c: analyze("vgg", selection.input_shape, **knobs, config=c).totals.params for c in CONFIGS}
@@ -33,7 +39,12 @@ def render(selection, analysis) -> None:
         st.error(str(e))
         return
     shape = "x".join(map(str, selection.input_shape))
-    st.markdown(f"Parameters of each column at {shape} with the sidebar's knobs: " +
-                ", ".join(f"**{c}** {n / 1e6:,.2f}M" for c, n in counts.items()) + ".")
-    st.caption("Every convolution is 3x3 with stride 1 and padding 1 (so it keeps the side), except C's 1x1 "
-               "convolutions; every max pool is 2x2 with stride 2 (so it halves the side).")
+    st.markdown(
+        f"Parameters of each column at {shape} with the sidebar's knobs: "
+        + ", ".join(f"**{c}** {n / 1e6:,.2f}M" for c, n in counts.items())
+        + "."
+    )
+    st.caption(
+        "Every convolution is 3x3 with stride 1 and padding 1 (so it keeps the side), except C's 1x1 "
+        "convolutions; every max pool is 2x2 with stride 2 (so it halves the side)."
+    )

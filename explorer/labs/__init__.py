@@ -1,0 +1,1 @@
+"""Labs: one layer's arithmetic, exercises, the receptive field of every layer, export as PyTorch."""
