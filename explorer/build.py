@@ -11,7 +11,8 @@ import functools
 import threading
 
 import torch
-from torch import nn
+from torch import fx, nn
+from torch.fx._symbolic_trace import is_fx_symbolic_tracing
 from torch.nn.modules.lazy import LazyModuleMixin
 
 from .registry import Config, get_family
@@ -59,6 +60,59 @@ def meta_init_skipped():
                 for cls, reset in _SKIP_STATE["saved"].items():
                     cls.reset_parameters = reset
                 _SKIP_STATE["saved"].clear()
+
+
+# torch.fx traces by replacing nn.Module.__call__ and __getattr__ for the whole process while it runs, so a
+# forward pass in another thread (another student's analysis, a training) is recorded into the trace and fails
+# ("module is not installed as a submodule"). Measured on the shared server: every forward in every other thread
+# failed while one thread traced. fx_traced_here() scopes the trace to the thread that asked for it: the tracer
+# hands every other thread's calls straight to the module. Refcounted like meta_init_skipped; PyTorch is left
+# as it was when the last trace ends.
+_FX_LOCK = threading.Lock()
+_FX_STATE: dict = {"threads": {}, "saved": None}
+
+
+def _other_threads_run_plainly(call_module, getattr_):
+    @functools.wraps(call_module)
+    def call_module_here(self, m, forward, args, kwargs):
+        if threading.get_ident() not in _FX_STATE["threads"]:
+            return forward(*args, **kwargs)
+        return call_module(self, m, forward, args, kwargs)
+
+    @functools.wraps(getattr_)
+    def getattr_here(self, attr, attr_val, parameter_proxy_cache):
+        if threading.get_ident() not in _FX_STATE["threads"]:
+            return attr_val
+        return getattr_(self, attr, attr_val, parameter_proxy_cache)
+
+    return call_module_here, getattr_here
+
+
+@contextlib.contextmanager
+def fx_traced_here():
+    """Trace with torch.fx (symbolic_trace, prepare_fx, ...) inside this block: other threads are unaffected."""
+    me = threading.get_ident()
+    with _FX_LOCK:
+        if not _FX_STATE["threads"]:
+            _FX_STATE["saved"] = (fx.Tracer.__dict__["call_module"], fx.Tracer.__dict__["getattr"])
+            fx.Tracer.call_module, fx.Tracer.getattr = _other_threads_run_plainly(*_FX_STATE["saved"])
+        _FX_STATE["threads"][me] = _FX_STATE["threads"].get(me, 0) + 1
+    try:
+        yield
+    finally:
+        with _FX_LOCK:
+            _FX_STATE["threads"][me] -= 1
+            if not _FX_STATE["threads"][me]:
+                del _FX_STATE["threads"][me]
+            if not _FX_STATE["threads"]:
+                fx.Tracer.call_module, fx.Tracer.getattr = _FX_STATE["saved"]
+
+
+def fx_tracing_here() -> bool:
+    """True while torch.fx traces the current thread's call (not merely some other thread's)."""
+    if not is_fx_symbolic_tracing():
+        return False
+    return not _FX_STATE["threads"] or threading.get_ident() in _FX_STATE["threads"]
 
 
 def _instantiate(config: Config) -> nn.Module:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.fx._symbolic_trace import is_fx_symbolic_tracing
 
+from ..build import fx_tracing_here
 from ..errors import KnobError, ShapeError
 from ..registry import Family, Knob, register
 
@@ -218,7 +218,7 @@ class FractalNet(nn.Module):
 
     def forward(self, x, drop_path=None):
         """drop_path: an explorer.fractal.DropPath sample; only the convolutions it keeps are run."""
-        checking = not is_fx_symbolic_tracing()  # torch.fx (Export as PyTorch) traces the dataflow, not the shape check
+        checking = not fx_tracing_here()  # torch.fx (Export as PyTorch) traces the dataflow, not the shape check
         input_side = min(x.shape[-2:]) if checking else None
         for b in range(1, self.blocks + 1):
             x = getattr(self, f"block{b}")(x, drop_path.block_kept(b) if drop_path is not None else None)

@@ -24,7 +24,7 @@ from torch import fx, nn
 from torch.fx.node import _get_qualified_name
 
 from ..analysis.analyzer import analyze_config
-from ..build import has_lazy, meta_model
+from ..build import fx_traced_here, has_lazy, meta_model
 from ..errors import ExplorerError
 from ..layers import SamePad2d
 from ..notation import origins
@@ -265,7 +265,8 @@ def _module_code(model: nn.Module, comments: dict, class_name: str) -> str:
     params = list(inspect.signature(model.forward).parameters.values())[1:]
     concrete = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
     try:
-        graph = _Tracer().trace(model, concrete_args=concrete or None)
+        with fx_traced_here():
+            graph = _Tracer().trace(model, concrete_args=concrete or None)
         guards = [n for n in graph.nodes if n.op == "call_function" and n.target is fx._symbolic_trace._assert_is_none]
         for node in guards:  # fx's check that a concrete argument is still None: not part of the network
             graph.erase_node(node)

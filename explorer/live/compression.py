@@ -29,6 +29,7 @@ from torch.ao.quantization import get_default_qconfig_mapping
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 from torch.nn.utils import prune as torch_prune
 
+from ..build import fx_traced_here
 from ..errors import ExperimentError, KnobError
 from .training import compute_threads
 
@@ -128,10 +129,12 @@ def quantize_int8(model: nn.Module, calibration: torch.Tensor, backend: str | No
     float_model = on_cpu(model)
     with warnings.catch_warnings(), quantized_engine(backend), compute_threads(), torch.no_grad():
         warnings.simplefilter("ignore", (DeprecationWarning, UserWarning, FutureWarning))
-        prepared = prepare_fx(float_model, get_default_qconfig_mapping(backend), (calibration[:1],))
+        with fx_traced_here():
+            prepared = prepare_fx(float_model, get_default_qconfig_mapping(backend), (calibration[:1],))
         for i in range(0, len(calibration), 100):
             prepared(calibration[i : i + 100])  # the observers record the activations' ranges
-        quantized = convert_fx(prepared)
+        with fx_traced_here():
+            quantized = convert_fx(prepared)
     return QuantizedModel(quantized, backend)
 
 
@@ -260,7 +263,8 @@ def trunk_before(model: nn.Module, module_name: str) -> torch.fx.GraphModule:
     torch.fx traces the forward (residual additions included); the graph's output becomes what the named
     layer receives, and the layers after it are dropped (dead-code elimination), weights shared.
     """
-    traced = torch.fx.symbolic_trace(model)
+    with fx_traced_here():
+        traced = torch.fx.symbolic_trace(model)
     calls = [n for n in traced.graph.nodes if n.op == "call_module" and n.target == module_name]
     if not calls:
         raise ExperimentError(f"The network has no layer '{module_name}' to cut before.")
