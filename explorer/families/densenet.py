@@ -5,8 +5,8 @@ Between blocks, a transition layer (BN, 1x1 conv compressing by theta, 2x2 avera
 """
 
 import math
-from fractions import Fraction
 from collections import OrderedDict
+from fractions import Fraction
 
 import torch
 from torch import nn

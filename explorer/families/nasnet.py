@@ -138,7 +138,8 @@ def operation(name: str, in_channels: int, channels: int, stride: int) -> nn.Mod
         return pool
     if pool is not None:
         conv = nn.Conv2d(in_channels, channels, 1, bias=False)
-        return nn.Sequential(OrderedDict([("pool", pool), ("conv", conv), ("bn", nn.BatchNorm2d(channels, eps=BN_EPS))]))
+        bn = nn.BatchNorm2d(channels, eps=BN_EPS)
+        return nn.Sequential(OrderedDict([("pool", pool), ("conv", conv), ("bn", bn)]))
     raise ValueError(f"NASNet-A does not use the operation {name}")
 
 
@@ -294,9 +295,7 @@ def derive(k):
     return k
 
 
-def nasnet(
-    cell_repeats=4, penultimate_filters=1056, stem_filters=32, num_classes=1000, stem="imagenet", in_channels=3
-):
+def nasnet(cell_repeats=4, penultimate_filters=1056, stem_filters=32, num_classes=1000, stem="imagenet", in_channels=3):
     derive(dict(cell_repeats=cell_repeats, penultimate_filters=penultimate_filters))
     return NASNetA(cell_repeats, penultimate_filters, stem_filters, num_classes, in_channels, stem)
 
@@ -427,9 +426,7 @@ register(
     ),
     presets={
         "nasnet_a_mobile": {},
-        "nasnet_a_cifar": dict(
-            cell_repeats=6, penultimate_filters=768, stem_filters=96, stem="cifar", num_classes=10
-        ),
+        "nasnet_a_cifar": dict(cell_repeats=6, penultimate_filters=768, stem_filters=96, stem="cifar", num_classes=10),
     },
     titles={"nasnet_a_mobile": "NASNet-A mobile (4 @ 1056)", "nasnet_a_cifar": "NASNet-A CIFAR-10 (6 @ 768)"},
     inputs={"nasnet_a_cifar": (3, 32, 32)},
