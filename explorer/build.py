@@ -75,6 +75,34 @@ def has_lazy(model: nn.Module) -> bool:
     return any(isinstance(m, LazyModuleMixin) for m in model.modules())
 
 
+@contextlib.contextmanager
+def on_meta(model: nn.Module):
+    """The user's own network with meta tensors in place of its weights and buffers while the block runs, put
+    back on leaving (no copy: copying ResNet-1202's modules costs more than tracing them). A tensor shared by two
+    layers gets one meta tensor, so sharing survives. Lazy layers are traced on a copy instead (tracing would
+    materialise them), and a network already on the meta device is used as it is."""
+    saved = []
+    memo: dict[int, torch.Tensor] = {}
+    try:
+        for module in model.modules():
+            for store in (module._parameters, module._buffers):
+                for key, t in store.items():
+                    if t is None or t.is_meta:
+                        continue
+                    meta = memo.get(id(t))
+                    if meta is None:
+                        meta = torch.empty(t.shape, dtype=t.dtype, device="meta")
+                        if isinstance(t, nn.Parameter):
+                            meta = nn.Parameter(meta, requires_grad=t.requires_grad)
+                        memo[id(t)] = meta
+                    saved.append((store, key, t))
+                    store[key] = meta
+        yield model
+    finally:
+        for store, key, t in saved:
+            store[key] = t
+
+
 def real_model(config: Config, device: str | torch.device = "cpu") -> nn.Module:
     """The configured network with real, initialised weights; lazy layers materialised by one forward pass."""
     model = _instantiate(config)
