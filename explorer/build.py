@@ -13,6 +13,7 @@ import threading
 import torch
 from torch import nn
 from torch.nn.modules.lazy import LazyModuleMixin
+from torch.nn.parameter import UninitializedTensorMixin
 
 from .registry import Config, get_family
 
@@ -87,9 +88,12 @@ def on_meta(model: nn.Module):
         for module in model.modules():
             for store in (module._parameters, module._buffers):
                 for key, t in store.items():
-                    if t is None or t.is_meta:
+                    if t is None or (t.is_meta and not isinstance(t, UninitializedTensorMixin)):
                         continue
                     meta = memo.get(id(t))
+                    if meta is None and isinstance(t, UninitializedTensorMixin):  # materialised on meta by the trace
+                        kind = nn.UninitializedParameter if isinstance(t, nn.Parameter) else nn.UninitializedBuffer
+                        meta = memo[id(t)] = kind(requires_grad=t.requires_grad, device="meta", dtype=t.dtype)
                     if meta is None:
                         meta = torch.empty(t.shape, dtype=t.dtype, device="meta")
                         if isinstance(t, nn.Parameter):
