@@ -13,6 +13,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import explorer
 from explorer.analysis.trace import trace
 from explorer.build import meta_model
+from explorer.families.densenet import compressed
 from explorer.errors import ExplorerError, KnobError, LimitError, ShapeError
 from explorer.registry import all_presets, configure
 
@@ -205,8 +206,6 @@ def test_arithmetic_shapes_agree_with_a_plain_meta_forward(preset):
 
 
 def test_densenet_compression_is_floored_exactly():
-    from explorer.families.densenet import compressed
-
     for theta in (0.35, 0.5, 0.7, 0.1, 1.0):
         for m in range(1, 600):
             num, den = {0.35: (35, 100), 0.5: (1, 2), 0.7: (7, 10), 0.1: (1, 10), 1.0: (1, 1)}[theta]
