@@ -13,8 +13,8 @@ from torch.utils.flop_counter import FlopCounterMode
 import explorer
 from explorer.analysis.trace import trace
 from explorer.build import meta_model
-from explorer.families.densenet import compressed
 from explorer.errors import ExplorerError, KnobError, LimitError, ShapeError
+from explorer.families.densenet import compressed
 from explorer.registry import all_presets, configure
 
 
