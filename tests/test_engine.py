@@ -4,6 +4,8 @@ size checks of analyze and build."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,6 +13,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import explorer
+from explorer import cli
 from explorer.analysis.trace import trace
 from explorer.build import meta_model
 from explorer.errors import ExplorerError, KnobError, LimitError, ShapeError
@@ -232,3 +235,53 @@ def test_nasnet_cifar_has_no_stem_cells_and_keeps_32x32_into_the_first_cell():
     a = explorer.analyze("nasnet_a_cifar")
     assert not any(r.name.startswith("cell_stem") for r in a.rows)
     assert next(r for r in a.rows if r.name == "cell_0.conv_1x1.conv").input_shape == (96, 32, 32)
+
+
+USER_MODELS = """
+from torch import nn
+
+
+def make():
+    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(), nn.LazyLinear(10))
+
+
+def broken():
+    raise ValueError("no such layer")
+
+
+def not_a_module():
+    return 42
+"""
+
+
+@pytest.fixture
+def user_models(tmp_path, monkeypatch):
+    (tmp_path / "engine_user_models.py").write_text(USER_MODELS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "engine_user_models"
+
+
+def test_cli_summary_imports_the_users_factory(user_models, capsys):
+    assert cli.main(["summary", f"{user_models}:make", "--input", "3x10x10", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(), nn.Linear(512, 10))
+    assert out["total_params"] == sum(p.numel() for p in model.parameters())
+    assert out["buffers"] == sum(b.numel() for b in model.buffers())
+    assert out["mult_adds"] == flop_counter_mult_adds(model, (3, 10, 10))
+
+
+@pytest.mark.parametrize(
+    "target,words",
+    [
+        (":broken", "raised ValueError"),
+        (":not_a_module", "not a torch.nn.Module"),
+        (":nosuch", "has no function"),
+        ("nosuchpackage_xyz:make", "Cannot import"),
+        ("1bad:make", "package.module:factory"),
+    ],
+)
+def test_cli_summary_user_errors_are_one_sentence(user_models, capsys, target, words):
+    target = user_models + target if target.startswith(":") else target
+    assert cli.main(["summary", target, "--input", "3x10x10"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and err.count("\n") == 1
