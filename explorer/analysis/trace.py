@@ -253,8 +253,79 @@ def _unary_inplace(args, kwargs):
     return args[0]
 
 
+def _joined(func, stack: bool):
+    """torch.cat / torch.stack by arithmetic: their meta kernels are PyTorch prims, whose first call imports
+    torch._dynamo (0.6-1 s in a fresh process, measured in benchmarks/bench_peers.py). Anything unusual (tensors of
+    other ranks or shapes, another device, a negative dim beyond range) runs the real function, which raises."""
+
+    def fast(args, kwargs):
+        tensors = args[0] if args else kwargs.get("tensors")
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        if (
+            not isinstance(tensors, (list, tuple))
+            or not tensors
+            or not isinstance(dim, int)
+            or len(args) > 2
+            or set(kwargs) - {"dim", "tensors"}
+            or not all(isinstance(t, torch.Tensor) and t.is_meta for t in tensors)
+        ):
+            return func(*args, **kwargs)
+        first = tensors[0]
+        rank = first.dim() + (1 if stack else 0)
+        if not -rank <= dim < rank or any(t.dtype != first.dtype for t in tensors):
+            return func(*args, **kwargs)
+        dim %= rank
+        if stack:
+            if any(t.shape != first.shape for t in tensors):
+                return func(*args, **kwargs)
+            shape = (*first.shape[:dim], len(tensors), *first.shape[dim:])
+        else:
+            rest = first.shape[:dim] + first.shape[dim + 1 :]
+            if any(t.dim() != first.dim() or t.shape[:dim] + t.shape[dim + 1 :] != rest for t in tensors):
+                return func(*args, **kwargs)
+            shape = (*first.shape[:dim], sum(t.shape[dim] for t in tensors), *first.shape[dim + 1 :])
+        return torch.empty(shape, dtype=first.dtype, device=first.device)
+
+    return fast
+
+
+def _mean(func):
+    """x.mean(dim, keepdim) by arithmetic: its meta kernel is a PyTorch reference whose first call imports
+    torch._dynamo too (FractalNet's joins, squeeze-and-excitation, global pooling written as a mean)."""
+
+    def fast(args, kwargs):
+        x = args[0] if args else None
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        keepdim = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
+        dims = (dim,) if isinstance(dim, int) else dim
+        if (
+            not isinstance(x, torch.Tensor)
+            or not x.is_meta
+            or not x.is_floating_point()
+            or not isinstance(dims, (tuple, list))
+            or not dims
+            or not all(isinstance(d, int) and -x.dim() <= d < x.dim() for d in dims)
+            or not isinstance(keepdim, bool)
+            or len(args) > 3
+            or set(kwargs) - {"dim", "keepdim"}
+        ):
+            return func(*args, **kwargs)
+        reduced = {d % x.dim() for d in dims}
+        shape = (
+            [1 if i in reduced else n for i, n in enumerate(x.shape)]
+            if keepdim
+            else [n for i, n in enumerate(x.shape) if i not in reduced]
+        )
+        return torch.empty(shape, dtype=x.dtype, device=x.device)
+
+    return fast
+
+
 T = torch.Tensor
-_FAST = {}
+_FAST = {torch.mean: _mean(torch.mean), T.mean: _mean(T.mean)}
+_FAST |= {torch.cat: _joined(torch.cat, False), torch.stack: _joined(torch.stack, True)}
+_FAST[torch.concat] = _joined(torch.concat, False)
+_FAST[torch.concatenate] = _joined(torch.concatenate, False)
 for _f in (
     torch.add,
     T.add,
