@@ -165,6 +165,41 @@ def fresh_process(name: str, shape: tuple) -> tuple[float, float, bool]:
     return float(out[0]), float(out[1]), out[2] == "True"
 
 
+def measure(name: str, shape: tuple, peers: dict, repeat: int, torchinfo_summary=None):
+    """One network: prints each tool's time and counts; returns the row of the summary table (or None)."""
+    print(f"\n== {name} at {'x'.join(map(str, shape))}")
+    explorer.analyze(name, shape)  # warm-up: imports and first-call costs are (c)'s, not (a)'s
+    t_knobs, a = median_time(lambda: explorer.analyze(name, shape), repeat, setup=cache_clear)
+    t_build, model = median_time(lambda: explorer.build(name, shape).eval(), repeat, setup=cache_clear)
+    params, mult_adds = exact(model, shape)
+    t_module, m = median_time(lambda: explorer.analyze(model, shape), repeat)
+    print(f"exact: {params:,} parameters (sum of numel), {mult_adds:,} multiply-adds (flop_counter / 2)")
+    for what, t, r in (("engine from knobs", t_knobs, a), ("engine on the built module", t_module, m)):
+        p, macs = r.totals.params, r.totals.mult_adds
+        print(f"{what} {ms(t)}: {p:,} {rel(p, params)}, {macs:,} {rel(macs, mult_adds)}")
+    print(f"build with real weights (what the peers are handed): {ms(t_build)}")
+    counts = {}
+    for peer, count in peers.items():
+        try:
+            t, (p, macs) = median_time(lambda count=count: count(model, shape), repeat)
+        except Exception as e:  # a peer that fails on a network is reported, not fatal
+            print(f"  {peer}: failed ({type(e).__name__}: {str(e)[:80]})")
+            continue
+        counts[peer] = t
+        p, macs = int(p), int(macs)
+        print(f"  {peer}: {ms(t)}; params {p:,} {rel(p, params)}; mult-adds {macs:,} {rel(macs, mult_adds)}")
+    t_meta = None
+    if torchinfo_summary is not None:
+        meta = meta_model(configure(name, shape)).eval()
+        x = torch.empty(1, *shape, device="meta")
+        t_meta, _ = median_time(lambda: torchinfo_summary(meta, input_data=x, verbose=0, device="meta"), repeat)
+        print(f"  torchinfo on a meta-device copy (beside, for honesty): {ms(t_meta)}")
+    if not counts:
+        return None
+    fastest = min(counts, key=counts.get)
+    return name, t_knobs, t_module, t_build, fastest, counts[fastest], t_meta
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -174,53 +209,14 @@ def main() -> None:
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     peers = load_peers()
+    torchinfo = sys.modules.get("torchinfo")
     print(f"torch {torch.__version__}, 1 thread; peers: {', '.join(peers) or 'none installed'}")
     print(f"load average before: {os.getloadavg()}")
     summary = []
     for name in args.networks.split(","):
-        shape = NETWORKS[name]
-        print(f"\n== {name} at {'x'.join(map(str, shape))}")
-        explorer.analyze(name, shape)  # warm-up: imports and first-call costs are (c)'s, not (a)'s
-        t_knobs, a = median_time(lambda: explorer.analyze(name, shape), args.repeat, setup=cache_clear)
-        t_build, model = median_time(lambda: explorer.build(name, shape).eval(), args.repeat, setup=cache_clear)
-        params, mult_adds = exact(model, shape)
-        t_module, m = median_time(lambda: explorer.analyze(model, shape), args.repeat)
-        print(f"exact: {params:,} parameters (sum of numel), {mult_adds:,} multiply-adds (flop_counter / 2)")
-        print(
-            f"engine from knobs {ms(t_knobs)}: {a.totals.params:,} {rel(a.totals.params, params)}, "
-            f"{a.totals.mult_adds:,} {rel(a.totals.mult_adds, mult_adds)}"
-        )
-        print(
-            f"engine on the built module {ms(t_module)}: {m.totals.params:,} {rel(m.totals.params, params)}, "
-            f"{m.totals.mult_adds:,} {rel(m.totals.mult_adds, mult_adds)}"
-        )
-        print(f"build with real weights (what the peers are handed): {ms(t_build)}")
-        counts = {}
-        for peer, count in peers.items():
-            try:
-                t, (p, macs) = median_time(lambda count=count: count(model, shape), args.repeat)
-            except Exception as e:  # a peer that fails on a network is reported, not fatal
-                print(f"  {peer}: failed ({type(e).__name__}: {str(e)[:80]})")
-                continue
-            counts[peer] = t
-            print(
-                f"  {peer}: {ms(t)}; params {int(p):,} {rel(int(p), params)}; mult-adds {int(macs):,} {rel(int(macs), mult_adds)}"
-            )
-        if "torchinfo" in peers:
-            config = configure(name, shape)
-            meta = meta_model(config).eval()
-            t_meta, _ = median_time(
-                lambda: __import__("torchinfo").summary(
-                    meta, input_data=torch.empty(1, *shape, device="meta"), verbose=0, device="meta"
-                ),
-                args.repeat,
-            )
-            print(f"  torchinfo on a meta-device copy (beside, for honesty): {ms(t_meta)}")
-        else:
-            t_meta = None
-        if counts:
-            fastest = min(counts, key=counts.get)
-            summary.append((name, t_knobs, t_module, t_build, fastest, counts[fastest], t_meta))
+        row = measure(name, NETWORKS[name], peers, args.repeat, torchinfo.summary if torchinfo else None)
+        if row is not None:
+            summary.append(row)
     if summary:
         print(f"\nload average after: {os.getloadavg()}")
         print(
@@ -230,13 +226,14 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|---|")
         for name, t_knobs, t_module, t_build, fastest, t_peer, t_meta in summary:
             meta = ms(t_meta) if t_meta is not None else "-"
+            a, b = (t_build + t_peer) / t_knobs, t_peer / t_module
             print(
-                f"| {name} | {ms(t_knobs)} | {ms(t_build)} + {ms(t_peer)} ({fastest}) | "
-                f"{(t_build + t_peer) / t_knobs:.1f}x | {ms(t_module)} | {ms(t_peer)} | {t_peer / t_module:.1f}x | {meta} |"
+                f"| {name} | {ms(t_knobs)} | {ms(t_build)} + {ms(t_peer)} ({fastest}) | {a:.1f}x | "
+                f"{ms(t_module)} | {ms(t_peer)} | {b:.1f}x | {meta} |"
             )
     if not args.skip_fresh:
         print("\n(c) first analysis in a fresh process, beyond `import torch` (import explorer included):")
-        for name in ("resnet50", "densenet121"):
+        for name in ("resnet50", "densenet121", "mobilenet_v2"):
             imported, total, dynamo = fresh_process(name, NETWORKS[name])
             print(f"  {name}: {ms(total)} (import explorer {ms(imported)}); torch._dynamo imported: {dynamo}")
 
