@@ -14,6 +14,7 @@ import torch
 from torch import fx, nn
 from torch.fx._symbolic_trace import is_fx_symbolic_tracing
 from torch.nn.modules.lazy import LazyModuleMixin
+from torch.nn.parameter import UninitializedTensorMixin
 
 from .registry import Config, get_family
 
@@ -127,6 +128,37 @@ def meta_model(config: Config) -> nn.Module:
 
 def has_lazy(model: nn.Module) -> bool:
     return any(isinstance(m, LazyModuleMixin) for m in model.modules())
+
+
+@contextlib.contextmanager
+def on_meta(model: nn.Module):
+    """The user's own network with meta tensors in place of its weights and buffers while the block runs, put
+    back on leaving (no copy: copying ResNet-1202's modules costs more than tracing them). A tensor shared by two
+    layers gets one meta tensor, so sharing survives. Lazy layers are traced on a copy instead (tracing would
+    materialise them), and a network already on the meta device is used as it is."""
+    saved = []
+    memo: dict[int, torch.Tensor] = {}
+    try:
+        for module in model.modules():
+            for store in (module._parameters, module._buffers):
+                for key, t in store.items():
+                    if t is None or (t.is_meta and not isinstance(t, UninitializedTensorMixin)):
+                        continue
+                    meta = memo.get(id(t))
+                    if meta is None and isinstance(t, UninitializedTensorMixin):  # materialised on meta by the trace
+                        kind = nn.UninitializedParameter if isinstance(t, nn.Parameter) else nn.UninitializedBuffer
+                        meta = memo[id(t)] = kind(requires_grad=t.requires_grad, device="meta", dtype=t.dtype)
+                    if meta is None:
+                        meta = torch.empty(t.shape, dtype=t.dtype, device="meta")
+                        if isinstance(t, nn.Parameter):
+                            meta = nn.Parameter(meta, requires_grad=t.requires_grad)
+                        memo[id(t)] = meta
+                    saved.append((store, key, t))
+                    store[key] = meta
+        yield model
+    finally:
+        for store, key, t in saved:
+            store[key] = t
 
 
 def real_model(config: Config, device: str | torch.device = "cpu") -> nn.Module:

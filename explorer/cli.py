@@ -4,6 +4,7 @@ build_parser() below.
     python -m explorer list [--json]
     python -m explorer summary vgg16 --input 3x224x224 [--set num_classes=10 ...] [--json]
     python -m explorer summary --spec "conv3-64, maxpool, FC-10" --input 3x32x32 [--json]
+    python -m explorer summary package.module:factory --input 3x224x224 [--json]   (your own nn.Module)
     python -m explorer export resnet20 [-o resnet20.py]
     python -m explorer paths 54 [--json]
     python -m explorer experiment list | layer-removal [--set depth=14 ...] [--json]
@@ -14,8 +15,11 @@ Bad input prints one sentence on stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
+
+from torch import nn
 
 from .analysis import analyze
 from .analysis.report import to_text
@@ -116,9 +120,45 @@ def network_arguments(args) -> tuple:
     return args.name, shape, knobs
 
 
+def user_module(target: str) -> nn.Module:
+    """package.module:factory -> factory(), the user's own code (the terminal only: the web app never imports it)."""
+    module_name, _, attr = target.partition(":")
+    if not module_name or not attr or not all(part.isidentifier() for part in module_name.split(".") + [attr]):
+        raise KnobError(f"A model of your own is named package.module:factory, e.g. mymodels:make_net; got '{target}'.")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise KnobError(
+            f"Cannot import '{module_name}' ({e}); run from the folder that holds it or add it to PYTHONPATH."
+        ) from None
+    except Exception as e:  # the user's module failed while importing: name it, no traceback
+        raise KnobError(
+            f"Importing '{module_name}' raised {type(e).__name__}: {str(e)[:200]}; fix that module."
+        ) from None
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise KnobError(f"'{module_name}' has no function or class '{attr}'; name the one that builds your network.")
+    try:
+        model = factory()
+    except Exception as e:
+        raise KnobError(
+            f"{target}() raised {type(e).__name__}: {str(e)[:200]}; it must build the network with no arguments."
+        ) from None
+    if not isinstance(model, nn.Module):
+        raise KnobError(f"{target}() returned a {type(model).__name__}, not a torch.nn.Module.")
+    return model
+
+
 def cmd_summary(args) -> int:
-    name, shape, knobs = network_arguments(args)
-    result = analyze(name, shape, **knobs)
+    if args.name is not None and ":" in args.name:
+        if args.set or getattr(args, "spec", None) is not None:
+            raise KnobError("--set and --spec configure the explorer's families; leave them out for your own model.")
+        if not args.input:
+            raise KnobError(f"Give your model's input shape, e.g. summary {args.name} --input 3x224x224.")
+        result = analyze(user_module(args.name), parse_input_shape(args.input))
+    else:
+        name, shape, knobs = network_arguments(args)
+        result = analyze(name, shape, **knobs)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
     else:

@@ -22,6 +22,11 @@ class Published:
     knobs: dict = field(default_factory=dict)
     tolerance: float = 0.0  # relative; 0 means the integer must match exactly
     rounding: float = 0.0  # the paper rounds to this unit (e.g. 1e6 for "138M")
+    gap: float | None = None  # a stated difference: ours / published - 1, with its reason in `source`
+
+    def difference_holds(self, ours: float) -> bool:
+        """For a figure we do not reproduce: the stated gap (to one percentage point) is the one we compute."""
+        return self.gap is not None and abs(ours / self.value - 1 - self.gap) <= 0.01
 
     def agrees(self, ours: float) -> bool:
         if self.rounding:
@@ -249,6 +254,70 @@ PUBLISHED += [
         tolerance=0.02,
     ),
 ]
+# -- the paper variants (published figures beside what the explorer computes) ------------------------------------
+# ResNet (He et al., CVPR 2016), Table 1 (p. 5), "FLOPs" (multiply-adds, to 0.1 G) at 224: the original bottleneck
+# subsamples on its first 1x1 (stride_on="1x1"); torchvision's v1.5 (the default) on the 3x3, 4.09 G for ResNet-50.
+# The table neither rounds nor truncates consistently (ours 1.81, 3.66, 3.86, 7.57, 11.28 G print as 1.8, 3.6, 3.8,
+# 7.6, 11.3), so each is checked within 2%; v1.5's 4.09 G for ResNet-50 is 7.6% above Table 1's 3.8.
+RESNET_TABLE_1_GFLOPS = {18: 1.8, 34: 3.6, 50: 3.8, 101: 7.6, 152: 11.3}
+PUBLISHED += [
+    Published(
+        f"resnet{d}",
+        "mult_adds",
+        g * 1e9,
+        "He et al. 2016, Table 1, p. 5 (FLOPs, which are multiply-adds; stride on the first 1x1)",
+        knobs={"stride_on": "1x1"},
+        tolerance=0.02,
+    )
+    for d, g in RESNET_TABLE_1_GFLOPS.items()
+]
+# ResNet Table 6 (p. 7): CIFAR-10 parameters, option-A shortcuts.
+RESNET_TABLE_6_MILLIONS = {20: (0.27, 1e4), 32: (0.46, 1e4), 44: (0.66, 1e4), 110: (1.7, 1e5), 1202: (19.4, 1e5)}
+PUBLISHED += [
+    Published(f"resnet{d}", "params", m * 1e6, "He et al. 2016, Table 6, p. 7", input_shape=(3, 32, 32), rounding=r)
+    for d, (m, r) in RESNET_TABLE_6_MILLIONS.items()
+]
+# DenseNet (Huang et al., CVPR 2017), Table 2 (p. 5): CIFAR parameters, to 0.1M (40/k12 and BC-100/k12 above).
+DENSENET_TABLE_2_MILLIONS = {
+    "densenet100_k12": 7.0,
+    "densenet100_k24": 27.2,
+    "densenet_bc250_k24": 15.3,
+    "densenet_bc190_k40": 25.6,
+}
+PUBLISHED += [
+    Published(name, "params", m * 1e6, "Huang et al. 2017, Table 2, p. 5", input_shape=(3, 32, 32), rounding=1e5)
+    for name, m in DENSENET_TABLE_2_MILLIONS.items()
+]
+# NASNet-A for CIFAR-10 (Zoph et al., CVPR 2018, Table 1; the lecture's table): 6 @ 768 has 3.3M parameters,
+# the CIFAR stem (one 3x3 convolution of 96 filters, no stem cells), without the auxiliary head used in training.
+PUBLISHED += [
+    Published(
+        "nasnet_a_cifar",
+        "params",
+        3.3e6,
+        "Zoph et al. 2018, Table 1, NASNet-A (6 @ 768), CIFAR-10",
+        input_shape=(3, 32, 32),
+        rounding=1e5,
+    )
+]
+# FractalNet (Larsson et al., ICLR 2017), Table 1: 38.6M parameters for 20 layers, 22.9M for 40. Built as Section 4
+# states (C columns, B = 5 blocks, 64-128-256-512-512 filters, one conv per column step) we count 33.7M and 76.1M:
+# the paper does not give the schedule behind its 40-layer figure (fewer parameters at twice the depth implies
+# narrower blocks), so the difference is stated, not fitted.
+FRACTALNET_TABLE_1 = {"fractalnet20": (38.6e6, -0.126), "fractalnet40": (22.9e6, 2.323)}
+PUBLISHED += [
+    Published(
+        name,
+        "params",
+        value,
+        "Larsson et al. 2017, Table 1; ours differs: built with Section 4's columns, blocks and channel schedule, "
+        "which the paper's figure does not follow (its channel schedule for this row is not given)",
+        input_shape=(3, 32, 32),
+        gap=gap,
+    )
+    for name, (value, gap) in FRACTALNET_TABLE_1.items()
+]
+
 # MobileNet paper, Table 2: resources per layer type of 1.0 MobileNet-224 (% of multiply-adds, % of parameters of
 # the weight layers). The first row's 1.19% is a misprint for 1.91%: the column then sums to 100 (ours: 1.91%).
 MOBILENET_V1_TABLE_2 = {

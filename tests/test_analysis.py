@@ -84,7 +84,10 @@ def test_analysis_matches_a_real_model_on_a_real_tensor(name, shape):
 def test_published_figures_are_reproduced(p):
     a = analyze(p.name, p.input_shape, **p.knobs)
     ours = a.totals.params if p.quantity == "params" else a.totals.mult_adds
-    assert p.agrees(ours), f"ours {ours:,} vs published {p.value:,}"
+    if p.gap is not None:  # a figure we do not reproduce: the stated difference is the one we compute
+        assert not p.agrees(ours) and p.difference_holds(ours), f"ours {ours:,} vs published {p.value:,}"
+    else:
+        assert p.agrees(ours), f"ours {ours:,} vs published {p.value:,}"
 
 
 def test_vgg16_exact_counts_at_224():

@@ -8,36 +8,165 @@ shapes PyTorch produced (explorer.analysis.rows). Results and built networks are
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import math
 import threading
 from collections import OrderedDict
 
 import torch
+from torch import nn
 
-from ..build import has_lazy, meta_model, real_model
-from ..errors import ShapeError
+from ..build import has_lazy, meta_model, on_meta, real_model
+from ..errors import ExplorerError, KnobError, LimitError, ShapeError
 from ..registry import MAX_SIDE, Config, configure, get_family
 from .rows import BYTES_FP32, MB, Analysis, Totals, build_rows
 from .trace import trace
 
+# explorer.build refuses a network whose fp32 weights exceed this (VGG-16 is 0.5 GiB; a typo in a width is not)
+MAX_BUILD_BYTES = 4 * 2**30
+
 # -- the analysis -------------------------------------------------------------------------------
 
 
-def analyze(name: str, input_shape=None, **knobs) -> Analysis:
-    """Analyse a family or preset with the given knobs at input_shape (C, H, W).
+def analyze(name, input_shape=None, **knobs) -> Analysis:
+    """Analyse a family or preset with the given knobs at input_shape (C, H, W), or any torch.nn.Module.
 
     input_shape defaults to 3x32x32 (CIFAR-10, as in the lecture), or to the family's own input
-    where it has one (MobileNet's resolution; networks that cannot run at 32x32).
+    where it has one (MobileNet's resolution; networks that cannot run at 32x32). For an nn.Module, input_shape is
+    its input without the batch dimension, or an example input tensor (with it).
     """
+    if isinstance(name, nn.Module):
+        if knobs:
+            raise KnobError(
+                f"Knobs ({', '.join(sorted(knobs))}) set a family's network; a module you built is analysed as "
+                "it is: drop them, or pass a family or preset name."
+            )
+        return analyze_module(name, input_shape)
+    _check_name(name, "analyze")
     return analyze_config(configure(name, input_shape, **knobs), name)
 
 
-def build(name: str, input_shape=None, device: str | torch.device = "cpu", **knobs) -> torch.nn.Module:
-    """The configured network with real, initialised weights, once analyze() has checked that it runs."""
+def build(
+    name: str, input_shape=None, device: str | torch.device = "cpu", max_bytes: int = MAX_BUILD_BYTES, **knobs
+) -> torch.nn.Module:
+    """The configured network with real, initialised weights, once analyze() has checked that it runs and that its
+    fp32 weights fit in max_bytes."""
+    _check_name(name, "build")
     config = configure(name, input_shape, **knobs)
-    analyze_config(config, name)  # raises the project's one-sentence errors before any weight is allocated
+    a = analyze_config(config, name)  # raises the project's one-sentence errors before any weight is allocated
+    need = a.totals.params * BYTES_FP32
+    if need > max_bytes:
+        raise LimitError(
+            f"{a.title} has {a.totals.params:,} parameters, {need / 2**30:.1f} GiB of fp32 weights, above the "
+            f"{max_bytes / 2**30:.1f} GiB that build allows; lower its width or depth, or pass a larger max_bytes."
+        )
     return real_model(config, device)
+
+
+def _check_name(name, what: str) -> None:
+    if not isinstance(name, str):
+        raise KnobError(
+            f"{what}() takes a family or preset name (a string such as 'resnet18')"
+            f"{' or a torch.nn.Module' if what == 'analyze' else ''}, not a {type(name).__name__}."
+        )
+
+
+# -- any nn.Module ------------------------------------------------------------------------------
+
+
+def module_input(example) -> tuple[tuple, torch.dtype | None]:
+    """(shape without the batch dimension, dtype) of an input shape (C, H, W) or an example tensor (N, C, H, W)."""
+    if isinstance(example, torch.Tensor):
+        if example.dim() < 2:
+            raise KnobError(
+                f"An example input needs a batch dimension first (got shape {tuple(example.shape)}); "
+                "pass x.unsqueeze(0), or the input shape without the batch."
+            )
+        return tuple(example.shape[1:]), example.dtype
+    if (
+        isinstance(example, (tuple, list, torch.Size))
+        and example
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in example)
+    ):
+        if min(example) < 1 or math.prod(example) > MAX_SIDE * MAX_SIDE * 64:
+            raise LimitError(
+                f"An input of {'x'.join(map(str, example))} is outside what the explorer analyses (every side at "
+                f"least 1, at most {MAX_SIDE * MAX_SIDE * 64:,} values); choose another input shape."
+            )
+        return tuple(example), None
+    raise KnobError(
+        "A module's input is its shape without the batch dimension (a tuple of whole numbers such as (3, 224, "
+        f"224)) or an example tensor; got {example!r:.60}."
+    )
+
+
+def analyze_module(model: nn.Module, example) -> Analysis:
+    """Rows, totals and graph of any nn.Module, traced on the meta device (its weights are never touched).
+
+    The module's parameters and buffers are swapped for meta tensors while it is traced (explorer.build.on_meta)
+    and put back after; lazy layers are materialised on a copy. Operations the rows do not derive are measured by
+    torch.utils.flop_counter and their rows marked `measured`."""
+    if not isinstance(model, nn.Module):
+        raise KnobError(f"analyze_module() takes a torch.nn.Module, not a {type(model).__name__}.")
+    shape, dtype = module_input(example)
+    title = type(model).__name__
+    if has_lazy(model):
+        model = copy.deepcopy(model)
+    with gc_paused(), on_meta(model):
+        try:
+            tr = trace(model, shape, measure=True, dtype=dtype)
+        except ShapeError as e:
+            raise ShapeError(
+                f"{title} cannot take a {'x'.join(map(str, shape))} input: at layer '{e.layer}', {e}.",
+                layer=e.layer,
+            ) from None
+        except ExplorerError:
+            raise
+        except Exception as e:  # the user's own forward: any error it raises is named, never a traceback
+            raise ShapeError(
+                f"{title}'s forward failed on a {'x'.join(map(str, shape))} meta input ({type(e).__name__}: "
+                f"{str(e).strip().splitlines()[0][:200] if str(e).strip() else 'no message'}); check the input shape.",
+                layer=title,
+            ) from None
+        rows = build_rows(tr, model, complete=True)
+        params = sum(p.numel() for p in model.parameters())
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        buffers = sum(b.numel() for b in model.buffers())
+    return Analysis(
+        title,
+        "module",
+        None,
+        {},
+        {},
+        shape,
+        tr.output_shape,
+        tuple(rows),
+        _totals(rows, params, trainable, buffers),
+        tr.output_node,
+        f"{title} (an nn.Module)",
+        tr.scopes,
+    )
+
+
+def _totals(rows, params, trainable, buffers) -> Totals:
+    weight_layers = len({r.name for r in rows if r.kind in ("conv", "linear")})
+    acts = sum(
+        math.prod(r.output_shape)
+        for r in rows
+        if r.output_shape and r.kind not in ("reshape", "dropout", "unused") and r.type != "Identity"
+    )
+    return Totals(
+        params,
+        trainable,
+        sum(r.mult_adds for r in rows),
+        params * BYTES_FP32 / MB,
+        acts * BYTES_FP32 / MB,
+        weight_layers,
+        len(rows),
+        buffers,
+        sum(r.mult_adds for r in rows if r.flop_counted),
+    )
 
 
 _CACHE: OrderedDict = OrderedDict()
@@ -130,21 +259,7 @@ def _analyze(config: Config, name: str) -> Analysis:
         raise collapse_error(config, error) from None
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    weight_layers = len({r.name for r in rows if r.kind in ("conv", "linear")})
-    acts = sum(
-        math.prod(r.output_shape)
-        for r in rows
-        if r.output_shape and r.kind not in ("reshape", "dropout", "unused") and r.type != "Identity"
-    )
-    totals = Totals(
-        params,
-        trainable,
-        sum(r.mult_adds for r in rows),
-        params * BYTES_FP32 / MB,
-        acts * BYTES_FP32 / MB,
-        weight_layers,
-        len(rows),
-    )
+    totals = _totals(rows, params, trainable, sum(b.numel() for b in model.buffers()))
     preset = family.presets.get(config.preset) if config.preset else None
     return Analysis(
         name,

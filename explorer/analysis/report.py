@@ -102,7 +102,7 @@ def to_text(analysis: Analysis, max_rows: int | None = None) -> str:
             shape_text(r.input_shape),
             shape_text(r.output_shape) or "not called",
             params,
-            f"{r.mult_adds:,}" if r.mult_adds else "",
+            (f"{r.mult_adds:,}" + ("*" if r.flop_counted else "")) if r.mult_adds else "",
         )
         lines.append("".join(_fit(c, w) for c, w in zip(cells, widths)).rstrip())
     if max_rows is not None and len(analysis.rows) > max_rows:
@@ -113,6 +113,12 @@ def to_text(analysis: Analysis, max_rows: int | None = None) -> str:
         f"Trainable params: {t.trainable_params:,}",
         f"Non-trainable params: {t.params - t.trainable_params:,}",
         f"Mult-adds: {t.mult_adds:,} ({human(t.mult_adds)})",
+        *(
+            [f"  of which measured by torch.utils.flop_counter (rows marked *): {t.measured_mult_adds:,}"]
+            if t.measured_mult_adds
+            else []
+        ),
+        f"Buffers (running statistics etc., not parameters): {t.buffers:,}",
         f"Weight layers (conv + FC): {t.weight_layers}",
         f"Params size (MB, fp32): {t.param_mb:,.2f}",
         f"Activations, one image (MB, fp32): {t.activation_mb:,.2f}",

@@ -90,6 +90,7 @@ class LayerRow:
     receptive_field: int | None = None
     jump: int | None = None
     start: float | None = None
+    flop_counted: bool = False  # mult_adds measured by torch.utils.flop_counter, not derived by the engine
 
     @functools.cached_property
     def derivation(self) -> tuple:
@@ -131,6 +132,8 @@ class Totals:
     activation_mb: float  # every layer's output for one image at fp32: what a forward keeps for backward
     weight_layers: int  # convolutions and fully connected layers, as the VGG paper counts depth
     rows: int
+    buffers: int = 0  # elements of the registered buffers (batch-norm running statistics...): state, not parameters
+    measured_mult_adds: int = 0  # the part of mult_adds that torch.utils.flop_counter measured
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,8 @@ class Analysis:
             "param_mb": round(self.totals.param_mb, 3),
             "activation_mb": round(self.totals.activation_mb, 3),
             "weight_layers": self.totals.weight_layers,
+            "buffers": self.totals.buffers,
+            "measured_mult_adds": self.totals.measured_mult_adds,
         }
         if rows:
             out["layers"] = [_row_json(r) for r in self.rows]
@@ -188,9 +193,13 @@ def _hw(value, module=None):
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
-def build_rows(tr, model) -> list[LayerRow]:
+def build_rows(tr, model, complete: bool = False) -> list[LayerRow]:
+    """complete (an arbitrary nn.Module): a parameter shared by two layers is counted on the first, parameters
+    read by operations written in a forward are counted on those rows, and any parameter no row holds gets a
+    row of its own, so that the rows always add up to sum(p.numel() for p in model.parameters())."""
     rows: list[LayerRow] = []
     first_call: dict[int, int] = {}
+    seen: set | None = set() if complete else None
     rf: dict[int, tuple] = {-1: (1, 1, 0.5)}  # receptive field, jump, start of the network input
     for c in tr.calls:
         m = c.module
@@ -204,6 +213,8 @@ def build_rows(tr, model) -> list[LayerRow]:
             if shared is None:
                 first_call[id(m)] = c.index
                 own = [p for p in m._parameters.values() if p is not None]  # a leaf: its own are all
+                if seen is not None:
+                    own = [p for p in own if id(p) not in seen and not seen.add(id(p))]
                 params = sum(p.numel() for p in own)
                 trainable = sum(p.numel() for p in own if p.requires_grad)
             else:
@@ -213,12 +224,16 @@ def build_rows(tr, model) -> list[LayerRow]:
             padding = _hw(getattr(m, "padding", None)) if kernel is not None else None
             dilation = _hw(getattr(m, "dilation", None)) if kernel is not None else None
             groups = getattr(m, "groups", None) if kind == "conv" else None
-            mult_adds = _mult_adds(m, c.output_shape)
+            mult_adds = _mult_adds(m, c.output_shape) if c.flops is None else c.flops // 2
             spec = formulas.layer_spec(m)
         else:
             kind = OP_KIND.get(c.op, "op")
             type_name = OP_TITLE.get(c.op, c.op)
-            shared, params, trainable, mult_adds = None, 0, 0, 0
+            shared, params, trainable, mult_adds = None, 0, 0, (c.flops or 0) // 2
+            if c.params and seen is not None:
+                own = [p for p in c.params if id(p) not in seen and not seen.add(id(p))]
+                params = sum(p.numel() for p in own)
+                trainable = sum(p.numel() for p in own if p.requires_grad)
         r, j, s = _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec)
         rf[c.index] = (r, j, s)
         rows.append(
@@ -245,12 +260,22 @@ def build_rows(tr, model) -> list[LayerRow]:
                 r,
                 j,
                 s,
+                c.flops is not None,
             )
         )
     for name, m in tr.uncalled:  # e.g. auxiliary classifiers, used only while training
-        n = sum(p.numel() for p in m.parameters())
-        t = sum(p.numel() for p in m.parameters() if p.requires_grad)
+        own = list(m.parameters())
+        if seen is not None:
+            own = [p for p in own if id(p) not in seen and not seen.add(id(p))]
+        n = sum(p.numel() for p in own)
+        t = sum(p.numel() for p in own if p.requires_grad)
         rows.append(LayerRow(len(rows), name, 0, type(m).__name__, "unused", None, None, n, t, 0))
+    if seen is not None:  # parameters of a container that no operation read (or read in a way not traced)
+        for name, p in model.named_parameters():
+            if id(p) not in seen:
+                seen.add(id(p))
+                t = p.numel() if p.requires_grad else 0
+                rows.append(LayerRow(len(rows), name, 0, "Parameter", "unused", None, None, p.numel(), t, 0))
     return rows
 
 

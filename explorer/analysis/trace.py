@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
+from torch.utils.flop_counter import FlopCounterMode
 
 from ..errors import ShapeError
 
@@ -73,6 +74,155 @@ def _norm_forward(self, x, *args, **kwargs):
     return _like(x)
 
 
+# -- layers whose output shape is arithmetic ------------------------------------------------------------------
+# A Conv2d on the meta device runs PyTorch's Python meta kernel (calc_conv_nd_return_shape: 30 ms of ResNet-1202's
+# 1,201 convolutions), and the first meta average pooling imports torch._dynamo (about 1 s in a fresh process,
+# measured in benchmarks/bench_peers.py). The output sides below are PyTorch's own formulas; anything outside the
+# plain case (an unbatched input, wrong channels, a side below 1, odd padding) runs the real layer, so PyTorch
+# raises its own error. tests/test_engine.py checks these against a plain meta forward of every preset.
+
+
+def _pairs(value, n):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+def _conv_forward(self, x, *args, **kwargs):
+    n = x.dim() - 2
+    if (
+        args
+        or kwargs
+        or n != len(self.kernel_size)
+        or x.shape[1] != self.in_channels
+        or not x.is_meta
+        or self.padding_mode != "zeros"
+    ):
+        return type(self).forward(self, x, *args, **kwargs)
+    k, s, d = self.kernel_size, self.stride, self.dilation
+    if isinstance(self.padding, str):
+        if self.padding == "same" and max(s) == 1:
+            sides = tuple(x.shape[2:])
+        elif self.padding == "valid":
+            sides = tuple((i - d[j] * (k[j] - 1) - 1) // s[j] + 1 for j, i in enumerate(x.shape[2:]))
+        else:
+            return type(self).forward(self, x)
+    else:
+        p = self.padding
+        sides = tuple((i + 2 * p[j] - d[j] * (k[j] - 1) - 1) // s[j] + 1 for j, i in enumerate(x.shape[2:]))
+    if min(sides) < 1:
+        return type(self).forward(self, x)
+    return torch.empty((x.shape[0], self.out_channels, *sides), dtype=x.dtype, device=x.device)
+
+
+def _linear_forward(self, x, *args, **kwargs):
+    if args or kwargs or x.dim() < 1 or x.shape[-1] != self.in_features or not x.is_meta:
+        return type(self).forward(self, x, *args, **kwargs)
+    return torch.empty((*x.shape[:-1], self.out_features), dtype=x.dtype, device=x.device)
+
+
+def _pool_side(i, k, s, p, d, ceil):
+    """torch's pooling_output_shape."""
+    out = (i + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (out - 1) * s >= i + p:
+        out -= 1
+    return out
+
+
+def _pool_forward(self, x, *args, **kwargs):
+    if args or kwargs or x.dim() != 4 or not x.is_meta or getattr(self, "return_indices", False):
+        return type(self).forward(self, x, *args, **kwargs)
+    k = _pairs(self.kernel_size, 2)
+    s = _pairs(self.stride if self.stride else self.kernel_size, 2)  # stride None or [] means the kernel
+    p = _pairs(self.padding, 2)
+    d = _pairs(getattr(self, "dilation", 1), 2)
+    if any(p[j] > k[j] // 2 for j in range(2)) or getattr(self, "divisor_override", None) == 0:
+        return type(self).forward(self, x)
+    sides = tuple(_pool_side(x.shape[2 + j], k[j], s[j], p[j], d[j], self.ceil_mode) for j in range(2))
+    if min(sides) < 1:
+        return type(self).forward(self, x)
+    return torch.empty((*x.shape[:2], *sides), dtype=x.dtype, device=x.device)
+
+
+def _adaptive_forward(self, x, *args, **kwargs):
+    if args or kwargs or x.dim() != 4 or not x.is_meta or getattr(self, "return_indices", False):
+        return type(self).forward(self, x, *args, **kwargs)
+    size = _pairs(self.output_size, 2)
+    sides = tuple(x.shape[2 + j] if v is None else v for j, v in enumerate(size))
+    if min(x.shape[2:]) < 1 or min(sides) < 1:
+        return type(self).forward(self, x)
+    return torch.empty((*x.shape[:2], *sides), dtype=x.dtype, device=x.device)
+
+
+# exact types only: a subclass may change its forward
+_ARITHMETIC = {
+    nn.Conv1d: _conv_forward,
+    nn.Conv2d: _conv_forward,
+    nn.Conv3d: _conv_forward,
+    nn.Linear: _linear_forward,
+    nn.MaxPool2d: _pool_forward,
+    nn.AvgPool2d: _pool_forward,
+    nn.AdaptiveAvgPool2d: _adaptive_forward,
+    nn.AdaptiveMaxPool2d: _adaptive_forward,
+}
+
+# Layers the rows count themselves (explorer.analysis.rows): the rest, the user's own leaf modules and anything
+# PyTorch has that the engine does not derive (attention, recurrent layers, transposed convolutions), run under
+# torch.utils.flop_counter, and a row whose FLOPs it counts is marked as measured.
+DERIVED_LEAVES = (
+    nn.modules.conv._ConvNd,
+    nn.Linear,
+    nn.modules.pooling._MaxPoolNd,
+    nn.modules.pooling._AvgPoolNd,
+    nn.modules.pooling._AdaptiveAvgPoolNd,
+    nn.modules.pooling._AdaptiveMaxPoolNd,
+    nn.modules.batchnorm._NormBase,
+    nn.GroupNorm,
+    nn.LayerNorm,
+    nn.Flatten,
+    nn.Unflatten,
+    nn.modules.padding._ConstantPadNd,
+    nn.modules.padding._ReflectionPadNd,
+    nn.modules.padding._ReplicationPadNd,
+    nn.Upsample,
+    nn.ChannelShuffle,
+    nn.PixelShuffle,
+    *SAME_SHAPE,
+)
+_NOT_DERIVED = (nn.modules.conv._ConvTransposeNd,)
+
+# Functions written in a forward that never multiply-add (elementwise, shape and bookkeeping); any other function
+# a forward calls (F.conv2d, matmul, einsum, bmm, ...) runs under torch.utils.flop_counter, measured.
+ZERO_COST = frozenset(
+    """__get__ __set__ __getitem__ __setitem__ __len__ __iter__ __bool__ __format__ __repr__ __contains__ __index__
+    __int__ __float__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __neg__ __pos__ __abs__ __and__ __or__ __invert__
+    __hash__ _set_grad_enabled size dim numel shape stride is_contiguous element_size
+    add sub mul div true_divide floor_divide neg abs pow sqrt rsqrt exp log clamp clamp_ clip clamp_min clamp_max
+    maximum minimum where masked_fill masked_fill_ add_ sub_ mul_ div_ copy_ fill_ zero_ zeros_like ones_like
+    empty empty_like zeros ones full arange linspace tensor as_tensor rand randn rand_like randn_like uniform_
+    normal_ kaiming_uniform_ kaiming_normal_ xavier_uniform_ xavier_normal_ trunc_normal_ constant_
+    cat concat concatenate stack hstack vstack chunk split split_with_sizes unbind tensor_split
+    view view_as reshape reshape_as flatten unflatten permute transpose t contiguous squeeze unsqueeze expand
+    expand_as repeat repeat_interleave narrow select index_select gather roll flip
+    clone detach detach_ to type float double half bfloat16 long int bool cpu cuda requires_grad_ type_as
+    relu relu_ relu6 leaky_relu leaky_relu_ elu elu_ gelu silu mish hardswish hardsigmoid hardtanh hardtanh_ sigmoid
+    sigmoid_ tanh tanh_ softmax log_softmax softplus prelu threshold glu
+    dropout dropout_ dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout
+    max_pool1d max_pool2d max_pool3d avg_pool1d avg_pool2d avg_pool3d adaptive_avg_pool1d adaptive_avg_pool2d
+    adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d adaptive_max_pool3d
+    batch_norm layer_norm group_norm instance_norm local_response_norm normalize
+    pad interpolate upsample pixel_shuffle pixel_unshuffle channel_shuffle
+    mean sum max min amax amin argmax argmin prod std var norm all any logsumexp cumsum
+    eq ne lt le gt ge isnan isinf isfinite sign round floor ceil
+    """.split()
+)
+
+
+def measured_flops(func, args, kwargs):
+    """Run func under torch.utils.flop_counter: (its result, the FLOPs PyTorch counts, 2 per multiply-add)."""
+    with FlopCounterMode(display=False) as counter:
+        out = func(*args, **kwargs)
+    return out, counter.get_total_flops()
+
+
 def _broadcast(args, kwargs):
     a, b = args[0], args[1] if len(args) > 1 else kwargs.get("other")
     if isinstance(b, torch.Tensor):
@@ -103,8 +253,79 @@ def _unary_inplace(args, kwargs):
     return args[0]
 
 
+def _joined(func, stack: bool):
+    """torch.cat / torch.stack by arithmetic: their meta kernels are PyTorch prims, whose first call imports
+    torch._dynamo (0.6-1 s in a fresh process, measured in benchmarks/bench_peers.py). Anything unusual (tensors of
+    other ranks or shapes, another device, a negative dim beyond range) runs the real function, which raises."""
+
+    def fast(args, kwargs):
+        tensors = args[0] if args else kwargs.get("tensors")
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        if (
+            not isinstance(tensors, (list, tuple))
+            or not tensors
+            or not isinstance(dim, int)
+            or len(args) > 2
+            or set(kwargs) - {"dim", "tensors"}
+            or not all(isinstance(t, torch.Tensor) and t.is_meta for t in tensors)
+        ):
+            return func(*args, **kwargs)
+        first = tensors[0]
+        rank = first.dim() + (1 if stack else 0)
+        if not -rank <= dim < rank or any(t.dtype != first.dtype for t in tensors):
+            return func(*args, **kwargs)
+        dim %= rank
+        if stack:
+            if any(t.shape != first.shape for t in tensors):
+                return func(*args, **kwargs)
+            shape = (*first.shape[:dim], len(tensors), *first.shape[dim:])
+        else:
+            rest = first.shape[:dim] + first.shape[dim + 1 :]
+            if any(t.dim() != first.dim() or t.shape[:dim] + t.shape[dim + 1 :] != rest for t in tensors):
+                return func(*args, **kwargs)
+            shape = (*first.shape[:dim], sum(t.shape[dim] for t in tensors), *first.shape[dim + 1 :])
+        return torch.empty(shape, dtype=first.dtype, device=first.device)
+
+    return fast
+
+
+def _mean(func):
+    """x.mean(dim, keepdim) by arithmetic: its meta kernel is a PyTorch reference whose first call imports
+    torch._dynamo too (FractalNet's joins, squeeze-and-excitation, global pooling written as a mean)."""
+
+    def fast(args, kwargs):
+        x = args[0] if args else None
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        keepdim = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
+        dims = (dim,) if isinstance(dim, int) else dim
+        if (
+            not isinstance(x, torch.Tensor)
+            or not x.is_meta
+            or not x.is_floating_point()
+            or not isinstance(dims, (tuple, list))
+            or not dims
+            or not all(isinstance(d, int) and -x.dim() <= d < x.dim() for d in dims)
+            or not isinstance(keepdim, bool)
+            or len(args) > 3
+            or set(kwargs) - {"dim", "keepdim"}
+        ):
+            return func(*args, **kwargs)
+        reduced = {d % x.dim() for d in dims}
+        shape = (
+            [1 if i in reduced else n for i, n in enumerate(x.shape)]
+            if keepdim
+            else [n for i, n in enumerate(x.shape) if i not in reduced]
+        )
+        return torch.empty(shape, dtype=x.dtype, device=x.device)
+
+    return fast
+
+
 T = torch.Tensor
-_FAST = {}
+_FAST = {torch.mean: _mean(torch.mean), T.mean: _mean(T.mean)}
+_FAST |= {torch.cat: _joined(torch.cat, False), torch.stack: _joined(torch.stack, True)}
+_FAST[torch.concat] = _joined(torch.concat, False)
+_FAST[torch.concatenate] = _joined(torch.concatenate, False)
 for _f in (
     torch.add,
     T.add,
@@ -171,6 +392,8 @@ class Call:
     output_shape: tuple = ()
     scope: str = ""
     kwargs: dict = field(default_factory=dict)
+    flops: int | None = None  # measured by torch.utils.flop_counter (an operation the engine does not derive)
+    params: tuple = ()  # parameters an operation written in forward reads (module attributes used functionally)
 
 
 @dataclass
@@ -184,9 +407,10 @@ class Trace:
 
 
 class _Recorder(TorchFunctionMode):
-    def __init__(self, names: dict):
+    def __init__(self, names: dict, measure: bool = False):
         super().__init__()
         self.names = names
+        self.measure = measure  # measure unknown operations (analysing an arbitrary nn.Module)
         self.calls: list[Call] = []
         self.producer: dict[int, int] = {}
         self.keep: list = []  # keeps traced tensors alive so that their ids stay unique
@@ -239,7 +463,13 @@ class _Recorder(TorchFunctionMode):
         if self.in_leaf:
             return func(*args, **kwargs)
         fast = _FAST.get(func)
-        out = fast(args, kwargs) if fast is not None else func(*args, **kwargs)
+        flops = None
+        if fast is not None:
+            out = fast(args, kwargs)
+        elif self.measure and getattr(func, "__name__", "") not in ZERO_COST:
+            out, flops = measured_flops(func, args, kwargs)
+        else:
+            out = func(*args, **kwargs)
         if isinstance(out, torch.Tensor) or (
             isinstance(out, (tuple, list)) and out and all(isinstance(t, torch.Tensor) for t in out)
         ):
@@ -252,24 +482,32 @@ class _Recorder(TorchFunctionMode):
                 keep = {k: v for k, v in kwargs.items() if isinstance(v, (int, float, bool, tuple))}
                 if op == "getitem" and len(args) > 1:
                     keep["index"] = repr(args[1])[:60]
-                self._new_call(name, op, None, inputs, shapes, out, scope, keep)
+                call = self._new_call(name, op, None, inputs, shapes, out, scope, keep)
+                call.flops = flops or None
+                if self.measure:
+                    call.params = tuple(v for v in list(args) + list(kwargs.values()) if isinstance(v, nn.Parameter))
         return out
 
     # -- layer calls ------------------------------------------------------------------
-    def wrap_leaf(self, module: nn.Module, name: str, forward):
+    def wrap_leaf(self, module: nn.Module, name: str, forward, measure: bool = False):
         def recorded(*args, **kwargs):
             inputs, shapes = self._sources(args)
             outer = self.leaf_name
             self.leaf_name = name
             self.leaf_input = shapes[0] if shapes else None
             self.in_leaf += 1
+            flops = None
             with _NO_TORCH_FUNCTION():  # inside a layer nothing is recorded: skip the mode's dispatch
-                out = forward(*args, **kwargs)
+                if measure:
+                    out, flops = measured_flops(forward, args, kwargs)
+                else:
+                    out = forward(*args, **kwargs)
             self.in_leaf -= 1
             self.leaf_name = outer
             call = self._new_call(
                 name, type(module).__name__, module, inputs, shapes, out, self.scope[-1] if self.scope else ""
             )
+            call.flops = flops or None
             spatial = call.output_shape[1:]
             if spatial and min(spatial) < 1:
                 raise ShapeError(
@@ -311,12 +549,15 @@ def _fmt(shape) -> str:
     return "x".join(str(s) for s in shape)
 
 
-def trace(model: nn.Module, input_shape: tuple) -> Trace:
-    """Run `model` once on a meta tensor of `input_shape` (C, H, W), batch 1, in eval mode."""
+def trace(model: nn.Module, input_shape: tuple, measure: bool = False, dtype=None) -> Trace:
+    """Run `model` once on a meta tensor of `input_shape` (C, H, W), batch 1, in eval mode.
+
+    measure: leaves and functions the rows do not derive run under torch.utils.flop_counter (for an arbitrary
+    nn.Module; the families' own layers are all derived, so their traces skip it)."""
     names = {m: n for n, m in model.named_modules()}
     root_name = type(model).__name__
     names[model] = names.get(model) or root_name
-    rec = _Recorder(names)
+    rec = _Recorder(names, measure)
     # Each module's forward is wrapped on the instance (not hooked): Module.__call__ takes its slow
     # path for any module with hooks, which made tracing ResNet-1202 1.6x slower (measured). The
     # instance dict is written directly: Module.__setattr__ and .train() cost 0.1 s there.
@@ -324,16 +565,20 @@ def trace(model: nn.Module, input_shape: tuple) -> Trace:
     for module, name in names.items():
         module.__dict__["training"] = False
         if _is_leaf(module):
-            if isinstance(module, NORMS):
+            arithmetic = _ARITHMETIC.get(type(module))
+            if arithmetic is not None and "forward" not in module.__dict__:
+                forward = types.MethodType(arithmetic, module)
+            elif isinstance(module, NORMS):
                 forward = types.MethodType(_norm_forward, module)
             elif isinstance(module, SAME_SHAPE):
                 forward = types.MethodType(_same_shape_forward, module)
             else:
                 forward = module.forward
-            module.__dict__["forward"] = rec.wrap_leaf(module, name, forward)
+            unknown = measure and (isinstance(module, _NOT_DERIVED) or not isinstance(module, DERIVED_LEAVES))
+            module.__dict__["forward"] = rec.wrap_leaf(module, name, forward, unknown)
         elif module is not model:
             module.__dict__["forward"] = rec.wrap_scope(name, module.forward)
-    x = torch.empty((1, *input_shape), device=META)
+    x = torch.empty((1, *input_shape), device=META, dtype=dtype)
     rec.producer[id(x)] = -1
     rec.keep.append(x)
     try:

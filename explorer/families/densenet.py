@@ -4,7 +4,9 @@ Layer n of a dense block receives k0 + k * (n - 1) channels (k: growth rate) and
 Between blocks, a transition layer (BN, 1x1 conv compressing by theta, 2x2 average pool) halves the size.
 """
 
+import math
 from collections import OrderedDict
+from fractions import Fraction
 
 import torch
 from torch import nn
@@ -68,6 +70,12 @@ class Transition(nn.Sequential):
         )
 
 
+def compressed(theta, m: int) -> int:
+    """floor(theta * m) exactly: theta read as the decimal it was written as (0.35 is 7/20), so that
+    int(0.35 * 20) == 6 in floating point does not keep one map too few (the paper's 7)."""
+    return math.floor(Fraction(str(theta)) * m)
+
+
 class DenseNet(nn.Module):
     def __init__(
         self, growth_rate, block_config, init_features, bottleneck, compression, stem, num_classes, in_channels=3
@@ -87,7 +95,7 @@ class DenseNet(nn.Module):
             layers.append((f"denseblock{i}", DenseBlock(num_layers, channels, growth_rate, bottleneck)))
             channels += num_layers * growth_rate
             if i < len(block_config):
-                out = int(compression * channels)  # floor(theta * m)
+                out = compressed(compression, channels)
                 layers.append((f"transition{i}", Transition(channels, out)))
                 channels = out
         layers += [

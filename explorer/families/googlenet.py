@@ -134,7 +134,9 @@ class AuxClassifier(nn.Sequential):
 
 
 class GoogLeNet(nn.Module):
-    def __init__(self, aux_logits=False, batch_norm=False, num_classes=1000, branch3_kernel=5, in_channels=3):
+    def __init__(
+        self, aux_logits=False, batch_norm=False, num_classes=1000, branch3_kernel=5, in_channels=3, pool4_kernel=3
+    ):
         super().__init__()
         channels = in_channels
         self.aux_logits = aux_logits
@@ -148,7 +150,10 @@ class GoogLeNet(nn.Module):
                 channels = out
             elif kind == "max pool":
                 # ceil_mode: Caffe's rounding, so that 112 -> 56 -> 28 -> 14 -> 7 as Table 1 prints them
-                layer = nn.MaxPool2d(patch[0], patch[1], ceil_mode=True)
+                # pool4: torchvision uses 2x2/2 (ceil mode) where Table 1 has 3x3/2; the same 7x7 at 224, not at
+                # inputs where that map has an odd side (15 -> 8 against 7)
+                kernel = pool4_kernel if name == "pool4" else patch[0]
+                layer = nn.MaxPool2d(kernel, patch[1], ceil_mode=True)
             elif kind == "inception":
                 layer = Inception(channels, widths, batch_norm, branch3_kernel)
                 channels = layer.out_channels
@@ -183,8 +188,8 @@ class GoogLeNet(nn.Module):
         return (x, *aux) if aux else x
 
 
-def googlenet(aux_logits=False, batch_norm=False, num_classes=1000, branch3_kernel=5, in_channels=3):
-    return GoogLeNet(aux_logits, batch_norm, num_classes, branch3_kernel, in_channels)
+def googlenet(aux_logits=False, batch_norm=False, num_classes=1000, branch3_kernel=5, pool4_kernel=3, in_channels=3):
+    return GoogLeNet(aux_logits, batch_norm, num_classes, branch3_kernel, in_channels, pool4_kernel)
 
 
 register(
@@ -229,6 +234,16 @@ register(
                 choices=(5, 3),
                 label="'5x5' branch kernel",
             ),
+            Knob(
+                "pool4_kernel",
+                "choice",
+                3,
+                "Window of the max pool before inception (5a), stride 2, ceil mode: 3 as in Table 1; "
+                "2 as torchvision builds it (the same 7x7 maps at 224, one more row and column where that "
+                "map has an odd side).",
+                choices=(3, 2),
+                label="pool before (5a)",
+            ),
         ),
         default_input=(3, 224, 224),
         paper="Szegedy et al., Going Deeper with Convolutions, CVPR 2015",
@@ -238,11 +253,11 @@ register(
     ),
     presets={
         "googlenet": {},
-        "googlenet_torchvision": dict(batch_norm=True, branch3_kernel=3),
+        "googlenet_torchvision": dict(batch_norm=True, branch3_kernel=3, pool4_kernel=2),
     },
     titles={
         "googlenet": "GoogLeNet (the paper's Table 1)",
-        "googlenet_torchvision": "GoogLeNet as torchvision builds it (BN, 3x3 in the '5x5' branch)",
+        "googlenet_torchvision": "GoogLeNet as torchvision builds it (BN, 3x3 in the '5x5' branch, 2x2 pool before 5a)",
     },
     inputs={"googlenet": (3, 224, 224), "googlenet_torchvision": (3, 224, 224)},
 )

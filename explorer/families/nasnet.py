@@ -123,14 +123,23 @@ class SepConvStack(nn.Sequential):
 def operation(name: str, in_channels: int, channels: int, stride: int) -> nn.Module:
     if name.startswith("sep_conv_"):
         return SepConvStack(in_channels, channels, int(name[-1]), stride)
-    # NASNet-A pools and identities only ever see the cell's width, and identities only stride 1
-    assert in_channels == channels and (name != "identity" or stride == 1), (name, in_channels, channels, stride)
-    if name == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride, 1, count_include_pad=False)  # TF's SAME pooling ignores the padding
-    if name == "max_pool_3x3":
-        return nn.MaxPool2d(3, stride, 1)
+    # Identities only ever run at stride 1. A pool or identity reading a state of another width (the CIFAR
+    # network's first cells read the stem's 3 x 32 maps) is followed by a 1x1 convolution, as in TF-slim's nasnet.
+    assert name != "identity" or stride == 1, (name, stride)
     if name == "identity":
-        return nn.Identity()
+        return nn.Identity() if in_channels == channels else relu_conv_bn(in_channels, channels)
+    if name == "avg_pool_3x3":
+        pool = nn.AvgPool2d(3, stride, 1, count_include_pad=False)  # TF's SAME pooling ignores the padding
+    elif name == "max_pool_3x3":
+        pool = nn.MaxPool2d(3, stride, 1)
+    else:
+        pool = None
+    if pool is not None and in_channels == channels:
+        return pool
+    if pool is not None:
+        conv = nn.Conv2d(in_channels, channels, 1, bias=False)
+        bn = nn.BatchNorm2d(channels, eps=BN_EPS)
+        return nn.Sequential(OrderedDict([("pool", pool), ("conv", conv), ("bn", bn)]))
     raise ValueError(f"NASNet-A does not use the operation {name}")
 
 
@@ -201,6 +210,12 @@ class Cell(nn.Module):
                 stride = 2 if genotype.reduction and original else 1
                 self.add_module(f"comb_iter_{k}_{side}", operation(op, widths.get(source, channels), channels, stride))
         self.out_channels = channels * len(genotype.concat)
+        # The CIFAR network's first cell concatenates the stem's wider maps: TF-slim's _combine_unused_states
+        # brings them to the cell's width first (factorized_reduction at stride 1: a 1x1 conv and batch norm).
+        self.to_width = None
+        if H_PREV in genotype.concat and prev_width != channels:
+            conv = nn.Conv2d(prev_width, channels, 1, bias=False)
+            self.to_width = nn.Sequential(OrderedDict([("conv", conv), ("bn", nn.BatchNorm2d(channels, eps=BN_EPS))]))
 
     def forward(self, h_i, h_prev=None):
         states = {H_PREV: h_i if h_prev is None else h_prev}
@@ -211,13 +226,20 @@ class Cell(nn.Module):
             a = getattr(self, f"comb_iter_{k}_left")(states[left])
             b = getattr(self, f"comb_iter_{k}_right")(states[right])
             states[f"block {k}"] = a + b  # each block adds its two operations' outputs
+        if self.to_width is not None:
+            states[H_PREV] = self.to_width(states[H_PREV])
         return torch.cat([states[name] for name in self.genotype.concat], dim=1)
 
 
-def cell_plan(cell_repeats: int, penultimate_filters: int) -> list[tuple[str, str, int]]:
-    """(name, normal or reduction, filters) of every cell in order, with the authors' names and widths."""
+def cell_plan(cell_repeats: int, penultimate_filters: int, stem: str = "imagenet") -> list[tuple[str, str, int]]:
+    """(name, normal or reduction, filters) of every cell in order, with the authors' names and widths.
+
+    The ImageNet networks start with two Reduction Cells (the stem cells, 224 -> 56); the CIFAR network has none:
+    its stem is one 3x3 convolution and its first Normal Cell reads that twice (TF-slim's nasnet.py)."""
     filters = penultimate_filters // 24
     plan = [("cell_stem_0", "reduction", filters // 4), ("cell_stem_1", "reduction", filters // 2)]
+    if stem == "cifar":
+        plan = []
     index = 0
     for stack in range(3):
         if stack > 0:
@@ -229,17 +251,18 @@ def cell_plan(cell_repeats: int, penultimate_filters: int) -> list[tuple[str, st
 
 
 class NASNetA(nn.Module):
-    def __init__(self, cell_repeats, penultimate_filters, stem_filters, num_classes, in_channels=3):
+    def __init__(self, cell_repeats, penultimate_filters, stem_filters, num_classes, in_channels=3, stem="imagenet"):
         super().__init__()
+        stride, padding = (1, 1) if stem == "cifar" else (2, 0)  # CIFAR: 3x3/1 "same"; ImageNet: 3x3/2, no padding
         self.conv0 = nn.Sequential(
             OrderedDict(
                 [
-                    ("conv", nn.Conv2d(in_channels, stem_filters, 3, 2, 0, bias=False)),  # 3x3 stride 2, no padding
+                    ("conv", nn.Conv2d(in_channels, stem_filters, 3, stride, padding, bias=False)),
                     ("bn", nn.BatchNorm2d(stem_filters, eps=BN_EPS)),
                 ]
             )
         )
-        self.plan = cell_plan(cell_repeats, penultimate_filters)
+        self.plan = cell_plan(cell_repeats, penultimate_filters, stem)
         # (channels, reduced since) of the last two outputs: each cell reads h_i = the last, h_i-1 = the one before
         cur, prev, prev_is_larger = stem_filters, None, False
         for name, kind, filters in self.plan:
@@ -272,9 +295,9 @@ def derive(k):
     return k
 
 
-def nasnet(cell_repeats=4, penultimate_filters=1056, stem_filters=32, num_classes=1000, in_channels=3):
+def nasnet(cell_repeats=4, penultimate_filters=1056, stem_filters=32, num_classes=1000, stem="imagenet", in_channels=3):
     derive(dict(cell_repeats=cell_repeats, penultimate_filters=penultimate_filters))
-    return NASNetA(cell_repeats, penultimate_filters, stem_filters, num_classes, in_channels)
+    return NASNetA(cell_repeats, penultimate_filters, stem_filters, num_classes, in_channels, stem)
 
 
 # -- the cells as the paper draws them: what explorer's drawing (ui.graphs.nasnet_cell) writes on each box --------
@@ -285,7 +308,11 @@ def cell_notes(analysis, cell: str) -> tuple:
     parameters and the hidden states' shapes, read from the analysis."""
     kinds = {
         name: kind
-        for name, kind, _ in cell_plan(analysis.resolved["cell_repeats"], analysis.resolved["penultimate_filters"])
+        for name, kind, _ in cell_plan(
+            analysis.resolved["cell_repeats"],
+            analysis.resolved["penultimate_filters"],
+            analysis.resolved.get("stem", "imagenet"),
+        )
     }
     rows = [r for r in analysis.rows if r.name.startswith(cell + ".")]
     if cell not in kinds or not rows:
@@ -320,7 +347,9 @@ def cells(analysis) -> list[dict]:
     kinds = {
         name: (kind, filters)
         for name, kind, filters in cell_plan(
-            analysis.resolved["cell_repeats"], analysis.resolved["penultimate_filters"]
+            analysis.resolved["cell_repeats"],
+            analysis.resolved["penultimate_filters"],
+            analysis.resolved.get("stem", "imagenet"),
         )
     }
     out = []
@@ -378,6 +407,14 @@ register(
                 label="stem filters",
             ),
             Knob("num_classes", "int", 1000, "Outputs of the last layer.", 1, 100000, label="classes"),
+            Knob(
+                "stem",
+                "choice",
+                "imagenet",
+                "ImageNet: a 3x3 stride-2 convolution and two Reduction Cells; CIFAR: one 3x3 stride-1 "
+                "convolution (3 x 32 filters in the paper) straight into the first Normal Cells.",
+                choices=("imagenet", "cifar"),
+            ),
         ),
         default_input=(3, 224, 224),
         paper="Zoph, Vasudevan, Shlens & Le, Learning Transferable Architectures for Scalable Image Recognition, "
@@ -387,6 +424,10 @@ register(
         "stacks them: N @ P.",
         derive=derive,
     ),
-    presets={"nasnet_a_mobile": {}},
-    titles={"nasnet_a_mobile": "NASNet-A mobile (4 @ 1056)"},
+    presets={
+        "nasnet_a_mobile": {},
+        "nasnet_a_cifar": dict(cell_repeats=6, penultimate_filters=768, stem_filters=96, stem="cifar", num_classes=10),
+    },
+    titles={"nasnet_a_mobile": "NASNet-A mobile (4 @ 1056)", "nasnet_a_cifar": "NASNet-A CIFAR-10 (6 @ 768)"},
+    inputs={"nasnet_a_cifar": (3, 32, 32)},
 )

@@ -109,11 +109,12 @@ class BasicBlock(Block):
 class Bottleneck(Block):
     expansion = 4
 
-    def __init__(self, in_channels, planes, stride=1, shortcut_kind="B"):
+    def __init__(self, in_channels, planes, stride=1, shortcut_kind="B", stride_on="3x3"):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, planes, 1, bias=False)
+        first = stride if stride_on == "1x1" else 1  # the paper's original block: the first 1x1 subsamples
+        self.conv1 = nn.Conv2d(in_channels, planes, 1, first, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)  # stride here: torchvision's v1.5
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride // first, 1, bias=False)  # torchvision's v1.5: here
         self.bn2 = nn.BatchNorm2d(planes)
         self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * 4)
@@ -133,7 +134,7 @@ class ResNet(nn.Module):
     """lesioned(x, removed={i, ...}, routes=[...]) deletes blocks or picks each block's gradient path; the
     blocks in order are `blocks`, named as the analysis names them (`block_names`, e.g. layer2.0)."""
 
-    def __init__(self, block, layers, stem, width, shortcut_kind, num_classes, in_channels=3):
+    def __init__(self, block, layers, stem, width, shortcut_kind, num_classes, in_channels=3, stride_on="3x3"):
         super().__init__()
         if stem == "imagenet":
             self.conv1 = nn.Conv2d(in_channels, width, 7, 2, 3, bias=False)  # 7x7/2
@@ -150,7 +151,8 @@ class ResNet(nn.Module):
             planes, stride = width * 2**i, 1 if i == 0 else 2
             stage = []
             for j in range(blocks):
-                stage.append(block(channels, planes, stride if j == 0 else 1, shortcut_kind))
+                extra = {"stride_on": stride_on} if block is Bottleneck else {}
+                stage.append(block(channels, planes, stride if j == 0 else 1, shortcut_kind, **extra))
                 channels = planes * block.expansion
             setattr(self, f"layer{i + 1}", nn.Sequential(*stage))
         self.num_stages = len(layers)
@@ -231,10 +233,12 @@ def derive(k):
     return k
 
 
-def resnet(depth=18, block=None, stem="imagenet", width=None, shortcut=None, num_classes=1000, in_channels=3):
+def resnet(
+    depth=18, block=None, stem="imagenet", width=None, shortcut=None, num_classes=1000, stride_on="3x3", in_channels=3
+):
     k = derive(dict(depth=depth, block=block, stem=stem, width=width, shortcut=shortcut))
     block_cls = BasicBlock if k["block"] == "basic" else Bottleneck
-    return ResNet(block_cls, k["layers"], stem, k["width"], k["shortcut"], num_classes, in_channels)
+    return ResNet(block_cls, k["layers"], stem, k["width"], k["shortcut"], num_classes, in_channels, stride_on)
 
 
 register(
@@ -292,6 +296,15 @@ register(
                 auto="A for CIFAR, B for ImageNet",
             ),
             Knob("num_classes", "int", 1000, "Outputs of the last layer.", 1, 100000, label="classes"),
+            Knob(
+                "stride_on",
+                "choice",
+                "3x3",
+                "Where a bottleneck block that halves the map subsamples: on the 3x3 as torchvision builds "
+                "it (ResNet v1.5), or on the first 1x1 as in the paper (Table 1's FLOPs). Basic blocks: no effect.",
+                choices=("3x3", "1x1"),
+                label="bottleneck stride on",
+            ),
         ),
         default_input=(3, 32, 32),
         paper="He, Zhang, Ren & Sun, Deep Residual Learning for Image Recognition, CVPR 2016",
