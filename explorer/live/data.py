@@ -385,6 +385,11 @@ def _batch_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(-1, 3, 32, 32), labels
 
 
+def _short(path: Path, limit: int = 80) -> str:
+    text = str(path)
+    return text if len(text) <= limit else f"{text[: limit // 2]}…{text[-limit // 2 :]}"
+
+
 def confined(folder: str | os.PathLike) -> Path:
     """A folder a user typed, resolved inside the operator's data root ($EXPLORER_DATA_ROOT), else DataError.
 
@@ -422,11 +427,11 @@ def cifar10_folder(folder: str | os.PathLike | None) -> Path:
     except (OSError, ValueError):
         is_dir = False
     if not is_dir:
-        raise DataError(f"There is no folder '{path}'; give the path of 'cifar-10-batches-py'.")
+        raise DataError(f"There is no folder '{_short(path)}'; give the path of 'cifar-10-batches-py'.")
     missing = [name for name in CIFAR10_TRAIN + (CIFAR10_TEST, CIFAR10_META) if not (path / name).is_file()]
     if missing:
         raise DataError(
-            f"The folder '{path}' lacks {', '.join(missing)}; CIFAR-10's python version has "
+            f"The folder '{_short(path)}' lacks {', '.join(missing)}; CIFAR-10's python version has "
             f"data_batch_1 to data_batch_5, test_batch and batches.meta."
         )
     return path
