@@ -87,11 +87,13 @@ def test_two_replicas_share_one_queue_one_run_and_one_cache(redis_url, shared_ca
     assert (a.state, b.state) == ("queued", "queued")
     assert {a.position, b.position} == {1, 2}
     later = b if b.position == 2 else a
-    assert later.wait > 0 and "position 2 in the queue" in later.describe()
+    assert later.wait > 0 and a.workers == 0 and "no trainer is running" in later.describe()
+    assert "position 2 in the queue" in jobs.Status(key, "queued", position=2, wait=later.wait).describe()
 
     worker = _worker(redis_url, shared_cache)
     try:
-        done = [replica.wait(k, timeout=600) for replica, k in ((replica_a, key), (replica_b, key), (replica_b, second))]
+        asked = ((replica_a, key), (replica_b, key), (replica_b, second))
+        done = [replica.wait(k, timeout=600) for replica, k in asked]
     finally:
         worker.terminate()
         stderr = worker.communicate(timeout=30)[1].decode(errors="replace")

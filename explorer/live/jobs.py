@@ -55,9 +55,12 @@ class Status:
     wait: float = 0.0  # estimated seconds until it starts (queued) or finishes (running)
     outcome: Outcome | None = None
     error: str = ""  # one sentence when failed
+    workers: int = 1  # trainers serving the queue (rq: worker processes; 0 when none is running)
 
     def describe(self) -> str:
         """One line for a progress bar."""
+        if self.state == "queued" and not self.workers:
+            return "Waiting in the queue: no trainer is running; ask the server's operator to start `rq worker`."
         if self.state == "queued":
             ahead = "next in line" if self.position == 1 else f"position {self.position} in the queue"
             return f"Waiting for a free trainer: {ahead}, about {_duration(self.wait)} before it starts."
@@ -68,6 +71,8 @@ class Status:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 5:
+        return "a few seconds"
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
@@ -297,8 +302,9 @@ class RQJobs:
             position = job.get_position() or 0
             ahead = [_meta_remaining(j, running=False) for j in self._fetch(self.queue.get_job_ids()[:position])]
             running = [_meta_remaining(j) for j in self._fetch(self.queue.started_job_registry.get_job_ids())]
-            wait = start_delay(running, ahead, max(1, Worker.count(queue=self.queue)))
-            return Status(key, "queued", position=position + 1, wait=wait)
+            workers = Worker.count(queue=self.queue)
+            wait = start_delay(running, ahead, max(1, workers))
+            return Status(key, "queued", position=position + 1, wait=wait, workers=workers)
         if state == "started":
             text = str(meta.get("text") or "")
             return Status(key, "running", float(meta.get("fraction") or 0.0), text, wait=_meta_remaining(job))
