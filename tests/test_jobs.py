@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+import torch
 
 from explorer.errors import LimitError
 from explorer.experiments import base, get_experiment, run_experiment
@@ -210,3 +211,27 @@ def test_an_unusable_cache_location_is_one_sentence_on_the_page(app, tmp_path, m
     no_exceptions(at)
     assert len(at.error) == 1 and "is a file, not a folder" in at.error[0].value
     assert "EXPLORER_CACHE_DIR" in at.error[0].value
+
+
+def test_overlapping_trainings_keep_their_thread_count_until_the_last_one_ends(monkeypatch):
+
+    monkeypatch.delenv(training.THREADS_ENV, raising=False)
+    before = torch.get_num_threads()
+    a_in, a_out, b_checked = threading.Event(), threading.Event(), threading.Event()
+    seen = []
+
+    def a():
+        with training.compute_threads():
+            a_in.set()
+            b_checked.wait(10)
+        a_out.set()
+
+    thread = threading.Thread(target=a)
+    thread.start()
+    a_in.wait(10)
+    with training.compute_threads():
+        b_checked.set()
+        a_out.wait(10)  # the first run has ended while this one still trains
+        seen.append(torch.get_num_threads())
+    thread.join()
+    assert seen == [1] and torch.get_num_threads() == before
