@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -27,6 +28,10 @@ settings.register_profile(
     "ci", deadline=None, max_examples=60, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+# Tests write CIFAR-10 folders under the temporary directory: that is their data root (tests of the root
+# itself set their own). Subprocesses (CLI, served app) inherit it.
+os.environ.setdefault("EXPLORER_DATA_ROOT", tempfile.gettempdir())
 
 
 @pytest.fixture

@@ -1,5 +1,9 @@
 """Streamlit helpers for live experiments: knob widgets, a progress bar, run-or-load with errors shown.
 
+Runs go through the server's job backend (explorer.live.jobs): a session pressing the button for settings
+another session is already training attaches to that run's progress bar (and sees it without pressing),
+a session beyond the server's concurrent trainings sees its place in the queue and the estimated wait.
+
 experiment = get_experiment("layer-removal")
 values = knob_widgets(experiment)                       # one widget per declared knob
 outcome = outcome_for(experiment, values, start=st.button("Train"))
@@ -12,8 +16,8 @@ import time
 import streamlit as st
 
 from explorer.errors import ExplorerError
-from explorer.experiments import Experiment, Outcome, cached_outcome, run_experiment
-from explorer.live.training import Progress
+from explorer.experiments import Experiment, Outcome, cached_outcome
+from explorer.live import cache, jobs
 from ui.notices import show_error
 from ui.sidebar import knob_widget
 
@@ -55,39 +59,32 @@ def _restore_from_url(experiment: Experiment, knobs) -> None:
                 pass  # the widget keeps its default; the link was wrong, not the student
 
 
-class ProgressBar:
-    """st.progress fed by explorer.training.Progress; redraws at most ten times a second."""
-
-    def __init__(self, text: str):
-        self.bar = st.progress(0.0, text=text)
-        self.last = 0.0
-
-    def __call__(self, p: Progress) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.1 and p.step != p.steps:
-            return
-        self.last = now
-        self.bar.progress(min(1.0, p.overall), text=f"Training the {p.text()}")
+POLL_SECONDS = 0.25  # how often a waiting page reads its job's progress
 
 
 def outcome_for(experiment: Experiment, values: dict, button: str, data_dir: str | None = None) -> Outcome | None:
-    """The stored outcome for these values; when there is none, a button that runs it live with a progress bar.
+    """The stored outcome for these values; when there is none, a button that runs it through the job backend.
 
-    The last outcome of the session is remembered, so a knob moved to an uncomputed setting keeps the
-    previous figures on screen (the page says which settings they belong to). Errors are one sentence.
+    While the run (this session's, or another session's with the same settings) is queued or training, a
+    progress bar follows it: the queue position and estimated wait, then the training's progress. The last
+    outcome of the session is remembered, so a knob moved to an uncomputed setting keeps the previous
+    figures on screen (the page says which settings they belong to). Errors are one sentence.
     """
     memory = f"{experiment.name}.last"
     try:
+        cache.prepare()  # a cache location that is a file or read-only: one sentence before any training
         outcome = cached_outcome(experiment.name, values, data_dir)
         if outcome is None:
+            backend = jobs.backend()
+            key = experiment.job_key(experiment.check(values), data_dir)
             slot = st.empty()  # the button, then the progress bar in its place
-            if slot.button(button, type="primary", key=f"{experiment.name}.run"):
-                with slot.container():
-                    bar = ProgressBar("Starting…")
-                try:
-                    outcome = run_experiment(experiment.name, values, bar, data_dir)
-                finally:
-                    slot.empty()
+            if backend.status(key).state in ("queued", "running"):
+                outcome = follow(backend, key, slot)  # another session started it: attach
+            elif slot.button(button, type="primary", key=f"{experiment.name}.run"):
+                key = backend.submit(experiment.name, values, data_dir)  # refused at once beyond the budget
+                outcome = follow(backend, key, slot)
+            if outcome is None:
+                outcome = cached_outcome(experiment.name, values, data_dir)
     except Exception as e:  # the project's errors are one sentence; anything else is shown, never a traceback
         show_error(e)
         outcome = None
@@ -95,6 +92,29 @@ def outcome_for(experiment: Experiment, values: dict, button: str, data_dir: str
         st.session_state[memory] = outcome
         return outcome
     return st.session_state.get(memory)
+
+
+def follow(backend, key: str, slot) -> Outcome | None:
+    """Draw the job's queue position or progress in `slot` until it ends; its outcome (ExplorerError if it failed)."""
+    with slot.container():
+        bar = st.progress(0.0, text="Starting…")
+    shown = None
+    while True:
+        status = backend.status(key)
+        if status.state == "done":
+            slot.empty()
+            return status.outcome
+        if status.state == "failed":
+            slot.empty()
+            raise ExplorerError(status.error)
+        if status.state == "missing":  # finished and forgotten: the disk cache has it (or nothing ran)
+            slot.empty()
+            return None
+        line = (round(status.fraction, 3), status.describe())
+        if line != shown:
+            bar.progress(min(1.0, status.fraction), text=line[1])
+            shown = line
+        time.sleep(POLL_SECONDS)
 
 
 def cifar10_folder(experiment_name: str, values: dict) -> str | None:

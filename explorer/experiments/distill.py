@@ -10,11 +10,12 @@ from ..live.networks import (
 )
 from ..live.training import ProgressFn, as_part, device, evaluate, seed_everything, train
 from ..registry import Knob
-from .base import Experiment, register
+from .base import Experiment, register, scaled
 from .edge_base import (
     NETWORK_KNOBS,
     REPEATS_KNOB,
     analysis_for,
+    base_cost,
     base_network,
     base_summary,
     fp32_name,
@@ -139,6 +140,10 @@ def report_distill(r: dict) -> str:
     return "\n".join(lines + [""] + findings_distill(r))
 
 
+# Cost: 19.3 s of one core at the defaults, the teacher (the base network) included (load average 0.3).
+STUDENT_REFERENCE = {"student_width": 8, "student_epochs": 4}
+
+
 register(
     Experiment(
         name="distill",
@@ -191,6 +196,7 @@ register(
         ),
         run=run_distill,
         report=report_distill,
+        cost=lambda s: base_cost(s) + 12.3 * scaled(s, STUDENT_REFERENCE, {"student_width": 2, "student_epochs": 1}),
         paper="Hinton, Vinyals & Dean, Distilling the Knowledge in a Neural Network, 2015",
     )
 )

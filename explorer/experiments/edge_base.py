@@ -23,6 +23,7 @@ from ..live.networks import (
 from ..live.training import ProgressFn
 from ..reference import LECTURE_EDGE
 from ..registry import Knob
+from .base import scaled
 
 SIZES = {"digits": (None, None), "shapes": (2000, 500), "cifar10": (5000, 1000)}  # train, test images used
 NETWORK_KNOBS = (
@@ -49,6 +50,17 @@ REPEATS_KNOB = Knob(
 )
 LECTURE_PRUNING = (LECTURE_EDGE["pruning_size_ratio"], LECTURE_EDGE["pruning_accuracy_retained"])
 KEPT = f"{LECTURE_PRUNING[1]:.0%}"  # the lecture's share of the accuracy, as the sentences write it
+
+
+# Cost of training the base network: about 7 s of one core at the defaults (width 16, 4 epochs, 2,000 shapes;
+# benchmarks/bench_experiments.py --all measured 9.3 s for quantize, base included, load average 0.3).
+BASE_REFERENCE = {"width": 16, "epochs": 4}
+BASE_IMAGES = {"digits": 0.7, "shapes": 1.0, "cifar10": 2.5}  # training images used, relative to 2,000 shapes
+
+
+def base_cost(settings: dict) -> float:
+    """Estimated core-seconds of the base network's training (counted even when another variant cached it)."""
+    return 7.0 * BASE_IMAGES[settings["dataset"]] * scaled(settings, BASE_REFERENCE, {"width": 2, "epochs": 1})
 
 
 def load_data(settings: dict, data_dir: str | None = None) -> datasets.Dataset:

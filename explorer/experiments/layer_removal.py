@@ -18,7 +18,7 @@ from ..live import data as datasets
 from ..live.cache import cached_model
 from ..live.training import ProgressFn, as_part, compute_threads, evaluate, seed_everything, train
 from ..registry import Knob, configure
-from .base import Experiment, register
+from .base import Experiment, register, scaled
 
 NETS = ("residual", "plain")
 SIZES = {"digits": (None, None), "shapes": (2000, 500), "cifar10": (5000, 1000)}  # train, test images used
@@ -273,6 +273,21 @@ def report(result: dict) -> str:
     return "\n".join(lines + [""] + findings(result))
 
 
+# Cost: 26.9 s of one core at the defaults (benchmarks/bench_experiments.py --all, load average 0.3): two
+# networks trained; the work grows with depth, epochs, images and width^2 and image_size^2 (the convolutions).
+IMAGES = {"digits": 1.0, "shapes": 1.5, "cifar10": 3.7}  # training images used, relative to the 1,347 digits
+REFERENCE = {"depth": 32, "width": 16, "epochs": 4, "image_size": 16}
+
+
+def cost(settings: dict) -> float:
+    """Estimated core-seconds: both networks trained (deleting blocks only evaluates)."""
+    return (
+        26.9
+        * IMAGES[settings["dataset"]]
+        * scaled(settings, REFERENCE, {"depth": 1, "width": 2, "epochs": 1, "image_size": 2})
+    )
+
+
 EXPERIMENT = register(
     Experiment(
         name="layer-removal",
@@ -282,6 +297,7 @@ EXPERIMENT = register(
         knobs=KNOBS,
         run=run,
         report=report,
+        cost=cost,
         validate=lambda settings: blocks_for_depth(settings["depth"]),
         paper="Veit, Wilber & Belongie, Residual Networks Behave Like Ensembles of Relatively Shallow Networks, "
         "NeurIPS 2016, Sections 4.1-4.2",

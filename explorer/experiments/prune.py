@@ -9,13 +9,14 @@ from ..live import compression
 from ..live import data as datasets
 from ..live.training import ProgressFn, as_part, evaluate, seed_everything, train
 from ..registry import Knob
-from .base import Experiment, register
+from .base import Experiment, register, scaled
 from .edge_base import (
     KEPT,
     LECTURE_PRUNING,
     NETWORK_KNOBS,
     REPEATS_KNOB,
     analysis_for,
+    base_cost,
     base_network,
     base_summary,
     fp32_name,
@@ -244,6 +245,7 @@ register(
         ),
         run=run_prune,
         report=report_prune,
+        cost=lambda s: base_cost(s) + 16.0 * scaled(s, {"finetune_steps": 20}, {"finetune_steps": 1}),
         validate=validate_prune,
         paper='the lecture: "reduced up to 2x in size while retaining 97% of the original accuracy"',
     )

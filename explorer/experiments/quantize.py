@@ -7,11 +7,12 @@ from ..live import compression
 from ..live.training import ProgressFn, evaluate
 from ..reference import LECTURE_EDGE
 from ..registry import Knob
-from .base import Experiment, register
+from .base import Experiment, register, scaled
 from .edge_base import (
     NETWORK_KNOBS,
     REPEATS_KNOB,
     analysis_for,
+    base_cost,
     base_network,
     base_summary,
     fp32_name,
@@ -122,6 +123,7 @@ register(
         ),
         run=run_quantize,
         report=report_quantize,
+        cost=lambda s: base_cost(s) + 2.3 * scaled(s, {"calibration": 200}, {"calibration": 0.5}),
         validate=lambda settings: compression.check_backend(settings["backend"]),
         paper='the lecture: "Reducing a model encoded in 32-bit into 8-bit cut model size x4"',
     )

@@ -34,7 +34,7 @@ from ..live.networks import (
 )
 from ..live.training import ProgressFn, as_part, device, evaluate, recompute_batchnorm, seed_everything, train
 from ..registry import Knob
-from .base import Experiment, register
+from .base import Experiment, register, scaled
 
 SCENARIOS = {  # name: (notation, title, what the target is)
     "new-labels": ("Y_o ≠ Y_n", "new labels, same domain", "the other five classes of the same images"),
@@ -393,6 +393,17 @@ def report(result: dict) -> str:
     return "\n".join(lines + [""] + findings(result))
 
 
+# Cost: 26.4 s of one core at the defaults (load average 0.3): about 6 s training the source network, the
+# rest fine-tuning at every cut and for every example count, which grows with the steps.
+SOURCE_COST = {"shapes": 1.0, "cifar10": 2.5}  # training images used, relative to 2,000 shapes
+
+
+def cost(s: dict) -> float:
+    """Estimated core-seconds: the source network's training, then the fine-tuning runs."""
+    source = 6.0 * SOURCE_COST[s["dataset"]] * scaled(s, {"epochs": 3, "width": 16}, {"epochs": 1, "width": 2})
+    return source + 20.4 * scaled(s, {"steps": 30, "width": 16}, {"steps": 1, "width": 2})
+
+
 EXPERIMENT = register(
     Experiment(
         name="transfer-cut",
@@ -402,6 +413,10 @@ EXPERIMENT = register(
         knobs=KNOBS,
         run=run,
         report=report,
+        cost=lambda s: (
+            6.0 * SOURCE_COST[s["dataset"]] * scaled(s, {"epochs": 3, "width": 16}, {"epochs": 1, "width": 2})
+            + 20.4 * scaled(s, {"steps": 30, "width": 16}, {"steps": 1, "width": 2})
+        ),
         validate=validate,
         paper='the lecture\'s "How should I choose the right cut?" and its transfer-learning taxonomy',
     )

@@ -21,6 +21,7 @@ from .edge_base import (
     NETWORK_KNOBS,
     REPEATS_KNOB,
     analysis_for,
+    base_cost,
     base_network,
     base_summary,
     fp32_name,
@@ -213,6 +214,7 @@ register(
         ),
         run=run_truncate,
         report=report_truncate,
+        cost=lambda s: base_cost(s) + 7.0,
         validate=validate_truncate,
         paper='the lecture: "Pruning & Truncation: a subnetwork can achieve accuracy levels similar to large networks"',
     )

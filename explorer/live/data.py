@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import DataError
+from . import settings as operator
 
 DATASETS = ("digits", "shapes", "cifar10")
 CIFAR10_ENV = "EXPLORER_CIFAR10_DIR"  # a default folder for CIFAR-10, for a server whose students share one
@@ -286,6 +287,25 @@ def shapes(
 CIFAR10_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST = "test_batch"
 CIFAR10_META = "batches.meta"
+# Sizes checked before anything is allocated: CIFAR-10's batches hold 10,000 images (31,035,704 bytes each
+# as pickles); a file or an array beyond these is refused instead of read.
+BATCH_IMAGES = 10_000
+MAX_FILE_BYTES = 40_000_000
+MAX_ARRAY_BYTES = BATCH_IMAGES * 3 * 32 * 32
+
+
+class _ArrayType:
+    """What the unpickler hands out for numpy.ndarray: a name for _reconstruct, not a callable that allocates."""
+
+
+def _reconstruct(subtype, shape, dtype):
+    """numpy's _reconstruct, for plain ndarrays of a bounded size only (pickles create them empty, then fill)."""
+    if subtype is not _ArrayType:
+        raise pickle.UnpicklingError("only plain numpy arrays are allowed in a CIFAR-10 batch")
+    dtype = np.dtype(dtype)
+    if dtype.hasobject or math.prod(shape) * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise pickle.UnpicklingError("an array larger than a CIFAR-10 batch")
+    return np._core.multiarray._reconstruct(np.ndarray, shape, dtype)
 
 
 class CifarUnpickler(pickle.Unpickler):
@@ -294,15 +314,16 @@ class CifarUnpickler(pickle.Unpickler):
     A pickle can name any importable callable, so unpickling a file from the internet can run code.
     CIFAR-10's batches are dicts of lists, strings and one uint8 numpy array; rebuilding that array takes
     exactly the numpy functions below (numpy.core in the original Python 2 files, numpy._core in files
-    written by NumPy 2, _codecs.encode for bytes in protocol 2). Every other global is refused.
+    written by NumPy 2, _codecs.encode for bytes in protocol 2). Every other global is refused, and
+    numpy.ndarray is only a name _reconstruct accepts, so no pickle can allocate an array of its choosing.
     """
 
     ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"): np._core.multiarray._reconstruct,
-        ("numpy._core.multiarray", "_reconstruct"): np._core.multiarray._reconstruct,
+        ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+        ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
         ("numpy.core.numeric", "_frombuffer"): np._core.numeric._frombuffer,
         ("numpy._core.numeric", "_frombuffer"): np._core.numeric._frombuffer,
-        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "ndarray"): _ArrayType,
         ("numpy", "dtype"): np.dtype,
         ("_codecs", "encode"): __import__("codecs").encode,
     }
@@ -315,7 +336,16 @@ class CifarUnpickler(pickle.Unpickler):
 
 
 def read_batch(path: Path) -> dict:
-    """One CIFAR-10 pickle as a dict with str keys (the Python 2 files have bytes keys)."""
+    """One CIFAR-10 pickle as a dict with str keys (the Python 2 files have bytes keys); its size checked first."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # open() below names the problem
+    if size > MAX_FILE_BYTES:
+        raise DataError(
+            f"'{path.name}' holds {size:,} bytes, more than a CIFAR-10 batch ({MAX_FILE_BYTES:,} at most); "
+            "point to the python version of CIFAR-10."
+        )
     try:
         with open(path, "rb") as f:
             # latin1: how NumPy asks Python 3 to read arrays pickled by Python 2
@@ -339,8 +369,13 @@ def _batch_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
     batch = read_batch(path)
     if "data" not in batch or "labels" not in batch:
         raise DataError(f"'{path}' is not a CIFAR-10 batch: it lacks 'data' or 'labels'.")
-    data, labels = np.asarray(batch["data"]), np.asarray(batch["labels"], dtype=np.int64)
-    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(data) != len(labels):
+    data, labels = batch["data"], batch["labels"]
+    if not isinstance(data, np.ndarray) or not isinstance(labels, (list, np.ndarray)):
+        raise DataError(f"'{path}' is not a CIFAR-10 batch: its data is not an array of images.")
+    if len(labels) > BATCH_IMAGES or len(data) > BATCH_IMAGES:  # before the labels become an array
+        raise DataError(f"'{path}' holds more than {BATCH_IMAGES:,} images; it is not a CIFAR-10 batch.")
+    labels = np.asarray(labels, dtype=np.int64)
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(data) != len(labels):
         raise DataError(
             f"'{path}' is not a CIFAR-10 batch: its data has shape {data.shape} for {len(labels)} labels, not N x 3072."
         )
@@ -350,21 +385,53 @@ def _batch_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(-1, 3, 32, 32), labels
 
 
+def _short(path: Path, limit: int = 80) -> str:
+    text = str(path)
+    return text if len(text) <= limit else f"{text[: limit // 2]}…{text[-limit // 2 :]}"
+
+
+def confined(folder: str | os.PathLike) -> Path:
+    """A folder a user typed, resolved inside the operator's data root ($EXPLORER_DATA_ROOT), else DataError.
+
+    A relative path is read from the root. The refusal is the same sentence whether or not the folder
+    exists, so the box cannot be used to explore the server's disk; symbolic links are followed first.
+    """
+    root = operator.data_root()
+    refusal = DataError(
+        f"Data folders are read only inside this server's data root '{root}' ({operator.DATA_ROOT_ENV}); "
+        "give a folder inside it."
+    )
+    try:
+        path = Path(folder).expanduser()
+        path = (path if path.is_absolute() else root / path).resolve()
+    except (OSError, ValueError, RuntimeError):  # NUL bytes, names too long, symbolic-link loops
+        raise refusal from None
+    if not path.is_relative_to(root):
+        raise refusal
+    return path
+
+
 def cifar10_folder(folder: str | os.PathLike | None) -> Path:
-    """The folder the user named (or $EXPLORER_CIFAR10_DIR), checked to hold the standard files."""
-    folder = folder or os.environ.get(CIFAR10_ENV)
-    if not folder:
+    """The folder the user named (inside the data root), or $EXPLORER_CIFAR10_DIR, checked to hold the files."""
+    if folder:
+        path = confined(folder)
+    elif os.environ.get(CIFAR10_ENV):
+        path = Path(os.environ[CIFAR10_ENV]).expanduser()  # the operator's own choice: not confined
+    else:
         raise DataError(
             f"CIFAR-10 needs a local folder: give the path of 'cifar-10-batches-py' "
             f"(or set {CIFAR10_ENV}); nothing is downloaded."
         )
-    path = Path(folder).expanduser()
-    if not path.is_dir():
-        raise DataError(f"There is no folder '{path}'; give the path of 'cifar-10-batches-py'.")
+    try:
+        is_dir = path.is_dir()
+    except (OSError, ValueError):
+        is_dir = False
+    if not is_dir:
+        raise DataError(f"There is no folder '{_short(path)}'; give the path of 'cifar-10-batches-py'.")
     missing = [name for name in CIFAR10_TRAIN + (CIFAR10_TEST, CIFAR10_META) if not (path / name).is_file()]
     if missing:
         raise DataError(
-            f"The folder '{path}' lacks {', '.join(missing)}; CIFAR-10's python version has "
+            f"The folder '{_short(path)}' lacks {', '.join(missing)}; CIFAR-10's python version has "
             f"data_batch_1 to data_batch_5, test_batch and batches.meta."
         )
     return path

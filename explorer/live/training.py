@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import os
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -83,6 +84,11 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+_THREADS_LOCK = threading.Lock()
+_THREADS_USERS: list[int] = []  # the runs inside compute_threads() now
+_THREADS_BEFORE: list[int] = []
+
+
 @contextlib.contextmanager
 def compute_threads():
     """CPU threads for training and evaluation: $EXPLORER_THREADS, else one.
@@ -94,13 +100,21 @@ def compute_threads():
     summation order changes with the threads, and so did the trained accuracies.
     """
     text = os.environ.get(THREADS_ENV, "")
-    wanted = int(text) if text.strip().isdigit() else 1
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, wanted))
+    wanted = max(1, int(text) if text.strip().isdigit() else 1)
+    # torch's thread count is one per process: with several trainings in threads (explorer.live.jobs), the
+    # first to enter sets it and the last to leave restores it, so no run ends another's setting mid-way
+    with _THREADS_LOCK:
+        if not _THREADS_USERS:
+            _THREADS_BEFORE[:] = [torch.get_num_threads()]
+            torch.set_num_threads(wanted)
+        _THREADS_USERS.append(wanted)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        with _THREADS_LOCK:
+            _THREADS_USERS.pop()
+            if not _THREADS_USERS:
+                torch.set_num_threads(_THREADS_BEFORE[0])
 
 
 def seed_everything(seed: int) -> None:

@@ -1,0 +1,123 @@
+"""The rq backend against a real Redis server and a real `rq worker` process (Debian's redis-server)."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from explorer.errors import ExplorerError, LimitError
+from explorer.experiments import cached_outcome
+from explorer.live import cache as disk
+from explorer.live import jobs
+from explorer.live import settings as operator
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = {"depth": 8, "width": 4, "epochs": 1, "draws": 1}
+pytestmark = pytest.mark.skipif(not shutil.which("redis-server"), reason="needs Debian's redis-server (.ci/run)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    port = _free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+def shared_cache(tmp_path, monkeypatch):
+    folder = tmp_path / "shared-cache"
+    monkeypatch.setenv(disk.CACHE_ENV, str(folder))
+    monkeypatch.delenv(operator.BUDGET_ENV, raising=False)
+    return folder
+
+
+def _worker(url: str, cache: Path) -> subprocess.Popen:
+    """A separate worker process, as the operator starts one: `rq worker --url URL explorer`."""
+    env = {**os.environ, disk.CACHE_ENV: str(cache), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", "from rq.cli import main; main()", "worker", "--url", url, jobs.QUEUE]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_two_replicas_share_one_queue_one_run_and_one_cache(redis_url, shared_cache):
+    replica_a, replica_b = jobs.RQJobs(redis_url), jobs.RQJobs(redis_url)  # two app processes
+    other = {**TINY, "seed": 1}
+    keys, barrier = [], threading.Barrier(4)
+
+    def student(replica, values):
+        barrier.wait()
+        keys.append((values["seed"] if "seed" in values else 0, replica.submit("layer-removal", values)))
+
+    threads = [threading.Thread(target=student, args=(r, TINY)) for r in (replica_a, replica_b, replica_a)]
+    threads.append(threading.Thread(target=student, args=(replica_b, other)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    first = {k for seed, k in keys if seed == 0}
+    assert len(first) == 1 and replica_a.queue.count == 2  # three students, one job; the other settings queue too
+    (key,) = first
+    (second,) = {k for seed, k in keys if seed == 1}
+    # no worker yet: both wait, in order, with an estimated wait behind the first
+    a, b = replica_a.status(key), replica_b.status(second)
+    assert (a.state, b.state) == ("queued", "queued")
+    assert {a.position, b.position} == {1, 2}
+    later = b if b.position == 2 else a
+    assert later.wait > 0 and a.workers == 0 and "no trainer is running" in later.describe()
+    assert "position 2 in the queue" in jobs.Status(key, "queued", position=2, wait=later.wait).describe()
+
+    worker = _worker(redis_url, shared_cache)
+    try:
+        asked = ((replica_a, key), (replica_b, key), (replica_b, second))
+        done = [replica.wait(k, timeout=600) for replica, k in asked]
+    finally:
+        worker.terminate()
+        stderr = worker.communicate(timeout=30)[1].decode(errors="replace")
+    assert [s.state for s in done] == ["done"] * 3, (done, stderr[-2000:])
+    assert done[0].outcome.result == done[1].outcome.result  # both replicas see the one result
+    assert int(replica_a.redis.get(jobs.COMPUTED)) == 2  # two distinct settings, each computed once
+    assert cached_outcome("layer-removal", TINY) is not None  # the worker wrote the cache the app reads
+    # the shared cache answers the next request of any replica without queueing
+    replica_b.submit("layer-removal", TINY)
+    assert replica_b.queue.count == 0 and int(replica_a.redis.get(jobs.COMPUTED)) == 2
+
+
+def test_the_budget_holds_on_the_queue_too(redis_url, shared_cache):
+    replica = jobs.RQJobs(redis_url)
+    with pytest.raises(LimitError, match="lower epochs"):
+        replica.submit("layer-removal", {"depth": 56, "epochs": 30})
+    assert replica.queue.count == 0
+
+
+def test_an_unreachable_redis_is_one_sentence():
+    with pytest.raises(ExplorerError, match="does not answer.*EXPLORER_REDIS_URL"):
+        jobs.RQJobs(f"redis://127.0.0.1:{_free_port()}/0")
+
+
+def test_the_default_backend_is_in_process_without_redis(monkeypatch):
+    monkeypatch.delenv(operator.BACKEND_ENV, raising=False)
+    assert isinstance(jobs.backend(), jobs.LocalJobs)
