@@ -128,3 +128,15 @@ def test_the_measured_switch_adds_latency_columns_chart_and_sentence(app):
     assert table["median ms"].notna().sum() == len(table)  # every layer call of resnet20 was timed
     assert any("of the time" in m.value and "PyTorch" in m.value for m in at.markdown)
     assert any("ms (quartiles" in c.value or "Spread: quartiles" in c.value for c in at.caption)
+
+
+def test_compare_measures_presets_at_one_input_and_ranks_them(app):
+    at = app(page=COMPARE)
+    at.multiselect(key="compare.measure.presets").set_value(["resnet20", "resnet32"]).run()
+    at.select_slider(key="compare.side").set_value(64).run()
+    assert not any("rank by latency" in t.value.columns for t in at.dataframe)  # nothing runs before the click
+    at.button(key="compare.measure.go").click().run()
+    no_exceptions(at)
+    table = next(t for t in at.dataframe if "rank by latency" in t.value.columns)
+    assert set(table.value["preset"]) == {"resnet20", "resnet32"}
+    assert sorted(table.value["rank by multiply-adds"]) == [1, 2]
