@@ -51,7 +51,11 @@ def totals(m) -> None:
         f"{m.whole.median:,.2f} ms",
         help=f"Quartiles {m.whole.low:,.2f}-{m.whole.high:,.2f} ms over {m.whole.runs} runs.",
     )
-    cols[1].metric("Achieved rate", f"{m.rate / 1e9:,.2f}G mult-adds/s")
+    cols[1].metric(
+        "Multiply-adds per second",
+        f"{m.rate / 1e9:,.2f} G",
+        help="The network's multiply-adds divided by its median latency: the rate this CPU achieved.",
+    )
     peak = m.peak_activation_bytes
     cols[2].metric(
         "Peak activation memory",
@@ -93,4 +97,4 @@ def heat(m) -> dict:
 def chart(m, key: str) -> None:
     st.plotly_chart(charts.share_of_mult_adds_against_time(m), key=f"{key}.shares")
     st.markdown(latency.claim_sentence(m))
-    st.caption(" ".join(f"{p.claim} ({p.source})" for p in LATENCY_LITERATURE))
+    st.caption("  \n".join(f"{p.claim} ({p.source})" for p in LATENCY_LITERATURE))
