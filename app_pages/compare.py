@@ -7,7 +7,8 @@ from explorer.analysis.compare import compare, default_selection, table_8
 from explorer.analysis.report import shape_text
 from explorer.errors import ExplorerError
 from explorer.families.vgg import CONFIGS
-from explorer.reference import VGG_TABLE_2
+from explorer.live import latency
+from explorer.reference import LATENCY_LITERATURE, MNASNET_PHONE_LATENCY, VGG_TABLE_2
 from ui import charts, notices
 from ui.notices import show_error
 from ui.sidebar import current_selection
@@ -144,10 +145,115 @@ def across_families() -> None:
     st.markdown("\n".join(lines))
 
 
+MEASURE_BUDGET_S = 90.0  # the most one click may spend measuring, split over the chosen presets
+MEASURE_DEFAULT = ("mobilenet_v1", "mobilenet_v1_050", "mobilenet_v2", "squeezenet1_1", "nasnet_a_mobile")
+
+
+def _measure_all(names, shape) -> dict:
+    """{preset: (analysis, Measurement)}, or raises the first refusal; each preset gets its share of the budget."""
+    cap = MEASURE_BUDGET_S / len(names)
+    analyses = {n: analyze(n, shape) for n in names}
+    for a in analyses.values():
+        latency.check_request(a, 1, cap)
+    bar = st.progress(0.0, text="Measuring…")
+    out = {}
+    for i, n in enumerate(names):
+        bar.progress(i / len(names), text=f"Measuring {analyses[n].title or n} ({i + 1} of {len(names)})")
+        out[n] = (analyses[n], latency.measure(n, shape, cap_s=cap))
+    bar.empty()
+    return out
+
+
+def measured_view() -> None:
+    st.subheader("Multiply-adds are not speed: measured latency")
+    st.caption(" ".join(f"{c.claim} ({c.source})" for c in LATENCY_LITERATURE[:2]))
+    presets = all_presets()
+    chosen = st.multiselect(
+        "Presets to measure",
+        list(presets),
+        default=[n for n in MEASURE_DEFAULT if n in presets],
+        key="compare.measure.presets",
+        format_func=lambda n: presets[n].title,
+    )
+    side = st.select_slider("Input side (the same for all)", (64, 96, 128, 160, 192, 224), 224, key="compare.side")
+    if not chosen:
+        st.info("Pick one or more presets to measure.")
+        return
+    shape = (3, side, side)
+    cached = {n: latency.cached(n, shape, cap_s=MEASURE_BUDGET_S / len(chosen)) for n in chosen}
+    if any(v is None for v in cached.values()) and not st.button(
+        f"Measure {len(chosen)} presets at {side}x{side} (at most {MEASURE_BUDGET_S:g} s)", key="compare.measure.go"
+    ):
+        st.caption("Measurement runs each network with real weights on this server's CPU, one thread, batch 1.")
+        return
+    try:
+        results = _measure_all(tuple(chosen), shape)
+    except ExplorerError as e:
+        show_error(e)
+        return
+    by_ma = sorted(chosen, key=lambda n: results[n][0].totals.mult_adds)
+    by_time = sorted(chosen, key=lambda n: results[n][1].whole.median)
+    flips = latency.rank_flips({n: (results[n][0].totals.mult_adds, results[n][1].whole) for n in chosen})
+    flipped = {n for pair in flips for n in pair}
+    rows = [
+        {
+            "preset": n,
+            "parameters": a.totals.params,
+            "multiply-adds": a.totals.mult_adds,
+            "median ms": round(m.whole.median, 2),
+            "quartiles ms": f"{m.whole.low:.2f}-{m.whole.high:.2f}",
+            "peak activations (MB, measured)": round(m.peak_activation_bytes / 2**20, 2)
+            if m.peak_activation_bytes
+            else None,
+            "rank by multiply-adds": by_ma.index(n) + 1,
+            "rank by latency": by_time.index(n) + 1,
+            "order flips": "⚠ yes" if n in flipped else "",
+        }
+        for n, (a, m) in results.items()
+    ]
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="compare.measure.table",
+        column_config={n: st.column_config.NumberColumn(format="localized") for n in ("parameters", "multiply-adds")},
+    )
+    machine = next(iter(results.values()))[1]
+    load = f", load average {machine.load[0]:.2f}" if machine.load else ""
+    st.caption(f"Measured on {machine.machine.text()}{load}. Ranks by median; see the flips below for what is ranked.")
+    if flips:
+        st.markdown(
+            "\n".join(
+                f"- **{a}** has fewer multiply-adds ({results[a][0].totals.mult_adds / 1e6:,.0f}M against "
+                f"{results[b][0].totals.mult_adds / 1e6:,.0f}M) but is slower than **{b}** here: "
+                f"{results[a][1].whole.median:,.2f} against {results[b][1].whole.median:,.2f} ms, spreads apart."
+                for a, b in flips
+            )
+        )
+    else:
+        st.markdown("No pair ranks differently by multiply-adds and by measured time, where the spreads are apart.")
+    close = [
+        (a, b)
+        for i, a in enumerate(chosen)
+        for b in chosen[i + 1 :]
+        if latency.order(results[a][1].whole, results[b][1].whole) == 0
+    ]
+    if close:
+        st.caption("Indistinguishable here (spreads overlap): " + ", ".join(f"{a} and {b}" for a, b in close) + ".")
+    phone = [p for k, p in MNASNET_PHONE_LATENCY.items() if k in results]
+    if phone:
+        st.caption(
+            "Published, on a Pixel 1 phone (MnasNet, Table 1): "
+            + "; ".join(f"{p['model']} {p['mult_adds'] / 1e6:.0f}M multiply-adds, {p['latency_ms']} ms" for p in phone)
+            + "."
+        )
+
+
 selection = current_selection()
 st.title("Compare architectures")
-tab_vgg, tab_families = st.tabs(["VGG A to E", "Across families"])
+tab_vgg, tab_families, tab_measured = st.tabs(["VGG A to E", "Across families", "Measured latency"])
 with tab_vgg:
     vgg_view(selection)
 with tab_families:
     across_families()
+with tab_measured:
+    measured_view()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer import get_family
 from explorer.errors import ExplorerError
-from ui import graphs, labs, network, notices
+from ui import graphs, labs, measured, network, notices
 from ui.sidebar import current_selection
 from ui.views import views
 
@@ -18,19 +18,26 @@ if analysis is None:
     st.stop()
 
 network.totals(analysis)
+measurement = measured.switch(selection, analysis, key="explore")
+if measurement is not None:
+    measured.totals(measurement)
 network.published(analysis)
 
 idea = views().get(selection.family)
-tabs = st.tabs(["Layer graph", "Shapes and parameters"] + (["The idea"] if idea else []) + ["PyTorch code"])
+names = ["Layer graph", "Shapes and parameters"] + (["The idea"] if idea else []) + ["PyTorch code"]
+tabs = st.tabs(names + (["Measured time"] if measurement else []))
 tab_graph, tab_table = tabs[:2]
 with tab_graph:
-    graphs.graph(analysis, key="explore.graph")
+    heat = measured.heat(measurement) if measurement else None
+    if heat:
+        st.caption("Nodes shaded white to red by their measured time.")
+    graphs.graph(analysis, key="explore.graph", row_heat=heat)
 with tab_table:
     st.caption(
         "One row per layer call (a module called twice is two rows). Select a row to see its "
         "pen-and-paper derivation beside what PyTorch measured."
     )
-    row = network.table(analysis, key="explore")
+    row = network.table(analysis, key="explore", measurement=measurement)
     network.derivation(row)
 if idea:
     with tabs[2]:
@@ -38,5 +45,8 @@ if idea:
             idea(selection, analysis)
         except ExplorerError as e:  # a view's own widgets (calculators, sliders) can ask for an impossible layer
             notices.show_error(e)
-with tabs[-1]:
+if measurement:
+    with tabs[-1]:
+        measured.chart(measurement, key="explore")
+with tabs[len(names) - 1]:
     labs.export_section(selection.name, selection.input_shape, selection.knobs, key="explore.code")

@@ -8,6 +8,7 @@ build_parser() below.
     python -m explorer export resnet20 [-o resnet20.py]
     python -m explorer paths 54 [--json]
     python -m explorer experiment list | layer-removal [--set depth=14 ...] [--json]
+    python -m explorer measure mobilenet_v1 [--input 3x224x224] [--threads 1] [--json]
 
 Bad input prints one sentence on stderr and exits with status 2.
 """
@@ -28,6 +29,7 @@ from .experiments import all_experiments, get_experiment, run_experiment
 from .families.resnet_paths import MAX_BLOCKS, scientific
 from .families.resnet_paths import summary as paths_summary
 from .labs.export import to_pytorch
+from .live import latency
 from .registry import all_families, parse_input_shape
 
 
@@ -228,6 +230,40 @@ def cmd_experiment(args) -> int:
     return 0
 
 
+def cmd_measure(args) -> int:
+    name, shape, knobs = network_arguments(args)
+    analysis = analyze(name, shape, **knobs)
+    cost = latency.check_request(analysis, args.threads, args.cap)
+    if not args.json:
+        print(f"Measuring {analysis.title or analysis.name}: {cost.text()}.", file=sys.stderr, flush=True)
+    m = latency.measure(name, shape, threads=args.threads, cap_s=args.cap, **knobs)
+    if args.json:
+        print(json.dumps(m.to_dict(), indent=1))
+        return 0
+    print(f"{analysis.title or analysis.name} at {'x'.join(map(str, m.input_shape))}, batch 1, on {m.machine.text()}")
+    load = f"load average {m.load[0]:.2f}" if m.load else "load average unknown"
+    print(f"whole network: {m.whole.text()}; {m.rate / 1e9:,.2f}G multiply-adds a second ({load})")
+    if m.cuda is not None:
+        print(f"whole network on {torch_device_name()}: {m.cuda.text()}")
+    if m.peak_activation_bytes is not None:
+        print(f"peak activation memory (torch.profiler): {m.peak_activation_bytes / 2**20:,.2f} MB")
+    print(f"{'layer':44} {'kind':16} {'mult-adds':>14} {'median ms':>10} {'quartiles':>17} {'share':>7} {'G/s':>7}")
+    for t in m.layers:
+        rate = f"{t.rate / 1e9:7.2f}" if t.rate else f"{'':7}"
+        quart = f"{t.time.low:.3f}-{t.time.high:.3f}"
+        print(
+            f"{t.name[:44]:44} {t.kind:16} {t.mult_adds:>14,} {t.time.median:>10.3f} {quart:>17} {t.share:>7.1%} {rate}"
+        )
+    print(f"{'between layers':44} {'':16} {'':>14} {m.between.median:>10.3f}")
+    print(m.coherence())
+    print(latency.claim_sentence(m))
+    return 0
+
+
+def torch_device_name() -> str:
+    return latency.machine(1, "cuda").cpu
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description="Architecture Explorer from the terminal.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -268,6 +304,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("measure", help="measured latency of each layer and of the network, with the spread")
+    p.add_argument("name", nargs="?", help="a family or preset (see 'list'); leave out with --spec")
+    p.add_argument("--spec", help='a custom network, e.g. "conv3-64, maxpool, FC-10"')
+    p.add_argument("--set", action="append", metavar="KNOB=VALUE", help="override a knob (repeatable)")
+    p.add_argument("--input", metavar="CxHxW", help="input shape, e.g. 3x224x224 (default: the family's)")
+    p.add_argument("--threads", type=int, default=1, help=f"CPU threads, 1..{latency.MAX_THREADS} (default 1)")
+    p.add_argument(
+        "--cap", type=float, default=latency.CAP_S, help=f"most seconds to spend (default {latency.CAP_S:g})"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_measure)
     return parser
 
 

@@ -233,10 +233,22 @@ def default_depth(analysis: Analysis, budget: int = 60) -> int:
 
 
 def to_dot(
-    analysis: Analysis, depth: int | None = None, fold: bool = True, row_states: dict | None = None, rankdir: str = "TB"
+    analysis: Analysis,
+    depth: int | None = None,
+    fold: bool = True,
+    row_states: dict | None = None,
+    rankdir: str = "TB",
+    row_heat: dict | None = None,
 ) -> str:
-    """DOT source of the dataflow graph. row_states maps row index -> frozen/trainable/head/removed (colours)."""
+    """DOT source of the dataflow graph. row_states maps row index -> frozen/trainable/head/removed (colours);
+    row_heat maps row index -> a non-negative amount (a measured time, multiply-adds): each node is shaded by its
+    rows' sum against the largest node's, white to red."""
     lay = layout(analysis, depth, fold)
+    heat = {}
+    if row_heat:
+        heat = {node.id: sum(row_heat.get(r.index, 0) for r in node.rows) for node in lay.nodes if node.rows}
+        top = max(heat.values(), default=0) or 1
+        heat = {k: v / top for k, v in heat.items()}
     g = graphviz.Digraph(
         analysis.name,
         graph_attr={
@@ -270,6 +282,9 @@ def to_dot(
             elif states:
                 attrs["fillcolor"] = STATE_COLORS["frozen"] + ":" + STATE_COLORS["trainable"]
                 attrs["gradientangle"] = "90"
+        if node.id in heat:
+            fade = round(255 * (1 - heat[node.id]))
+            attrs["fillcolor"] = f"#ff{fade:02x}{fade:02x}"
         g.node(node.id, _escape(node.label), **attrs)
     for a, b in lay.edges:
         g.edge(a, b)

@@ -366,3 +366,36 @@ LECTURE_EDGE = {
     "pruning_accuracy_retained": 0.97,  # ... while retaining 97% of the original accuracy"
     "quantization_size_ratio": 4.0,  # "Reducing a model encoded in 32-bit into 8-bit cut model size x4"
 }
+
+
+# -- latency: what the literature measured (published figures; ours are measured live by explorer.live.latency) --
+@dataclass(frozen=True)
+class LatencyClaim:
+    claim: str
+    source: str
+
+
+# MnasNet (Tan et al. 2019), Table 1: ImageNet models on a Pixel 1 phone, one thread, batch 1.
+MNASNET_PHONE_LATENCY = {
+    "mobilenet_v1": {"model": "MobileNetV1", "mult_adds": 575e6, "latency_ms": 113},
+    "nasnet_a_mobile": {"model": "NASNet-A", "mult_adds": 564e6, "latency_ms": 183},
+}
+MOBILENET_1X1_SHARE = (0.9486, "Howard et al. 2017, Table 2: 1x1 convolutions hold 94.86% of the multiply-adds")
+LATENCY_LITERATURE = (
+    LatencyClaim(
+        "Published: MobileNetV1 (575M multiply-adds) runs in 113 ms and NASNet-A (564M) in 183 ms on a Pixel 1: "
+        "about the same count, 1.6x the time.",
+        "Tan et al. 2019, MnasNet, Table 1",
+    ),
+    LatencyClaim(
+        "Published: FLOPs are an indirect measure of speed; four guidelines: equal channel widths minimise memory "
+        "access, group convolution raises it, fragmented branches reduce parallelism, element-wise operations "
+        "are not free.",
+        "Ma et al. 2018, ShuffleNet V2, Sec. 2",
+    ),
+    LatencyClaim(
+        "Published: 94.86% of MobileNet's multiply-adds are in 1x1 convolutions, which dense matrix "
+        "multiplication (GEMM) runs efficiently.",
+        "Howard et al. 2017, MobileNets, Sec. 3.2 and Table 2",
+    ),
+)

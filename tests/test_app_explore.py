@@ -114,3 +114,29 @@ def test_the_idea_tabs_of_vgg_resnet_and_densenet(app):
     assert "16 + 12·(12 - 1) = 148" in list(rows["k0 + k (n - 1)"])
     at.slider(key="densenet.growth_rate").set_value(24).run()
     assert "16 + 24·(12 - 1) = 280" in list(at.dataframe[-1].value["k0 + k (n - 1)"])
+
+
+def test_the_measured_switch_adds_latency_columns_chart_and_sentence(app):
+    at = app(query={"family": "resnet", "preset": "resnet20"})
+    assert not [m for m in at.metric if m.label == "Median latency (1 image)"]
+    at.toggle(key="explore.measured").set_value(True).run()
+    no_exceptions(at)
+    assert metric(at, "Median latency (1 image)").endswith(" ms")
+    assert metric(at, "Peak activation memory").endswith(" MB")
+    table = at.dataframe[0].value
+    assert {"median ms", "share of time", "G mult-adds/s"} <= set(table.columns)
+    assert table["median ms"].notna().sum() == len(table)  # every layer call of resnet20 was timed
+    assert any("of the time" in m.value and "PyTorch" in m.value for m in at.markdown)
+    assert any("ms (quartiles" in c.value or "Spread: quartiles" in c.value for c in at.caption)
+
+
+def test_compare_measures_presets_at_one_input_and_ranks_them(app):
+    at = app(page=COMPARE)
+    at.multiselect(key="compare.measure.presets").set_value(["resnet20", "resnet32"]).run()
+    at.select_slider(key="compare.side").set_value(64).run()
+    assert not any("rank by latency" in t.value.columns for t in at.dataframe)  # nothing runs before the click
+    at.button(key="compare.measure.go").click().run()
+    no_exceptions(at)
+    table = next(t for t in at.dataframe if "rank by latency" in t.value.columns)
+    assert set(table.value["preset"]) == {"resnet20", "resnet32"}
+    assert sorted(table.value["rank by multiply-adds"]) == [1, 2]

@@ -388,3 +388,50 @@ def size_against_accuracy(records: list[dict]):
         margin=dict(t=50, b=10),
     )
     return fig
+
+
+# -- measured latency ---------------------------------------------------------------------------------
+KIND_COLOURS = {
+    "1x1 conv": BLUE,
+    "depthwise conv": ORANGE,
+    "3x3 conv": GREEN,
+    "other conv": "#7048e8",
+    "pooling": "#f59f00",
+    "element-wise": "#e64980",
+    "fully connected": "#0c8599",
+    "other": GREY,
+}
+
+
+def share_of_mult_adds_against_time(measurement) -> go.Figure:
+    """Each layer's share of the multiply-adds against its share of the measured time, coloured by layer kind;
+    on the diagonal a layer costs time in proportion to its multiply-adds."""
+    fig = go.Figure()
+    by_kind: dict[str, list] = {}
+    for t in measurement.layers:
+        by_kind.setdefault(t.kind, []).append(t)
+    top = max([t.share for t in measurement.layers] + [t.mult_add_share for t in measurement.layers] + [0.01])
+    fig.add_trace(
+        go.Scatter(x=[0, top], y=[0, top], mode="lines", line=dict(color=GREY, dash="dot"), name="time ∝ multiply-adds")
+    )
+    for kind, layers in by_kind.items():
+        fig.add_trace(
+            go.Scatter(
+                x=[t.mult_add_share for t in layers],
+                y=[t.share for t in layers],
+                mode="markers",
+                name=kind,
+                marker=dict(color=KIND_COLOURS.get(kind, GREY), size=8, opacity=0.8),
+                text=[f"{t.name}<br>{t.time.median:.3f} ms ({t.time.low:.3f}-{t.time.high:.3f})" for t in layers],
+                hovertemplate="%{text}<br>multiply-adds %{x:.1%}, time %{y:.1%}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        xaxis=dict(title="share of the multiply-adds", tickformat=".0%"),
+        yaxis=dict(title="share of the measured time", tickformat=".0%"),
+        height=420,
+        margin=dict(t=30, b=40),
+        title=f"Measured on {measurement.machine.text()}",
+        title_font_size=12,
+    )
+    return fig

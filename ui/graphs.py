@@ -23,7 +23,8 @@ LARGE_GRAPH = 300  # nodes: beyond this the browser takes seconds to lay the gra
 # -- the layer graph of Explore (and of the transfer-learning cut) -----------------------------------------------------
 
 
-def graph(analysis, key: str, row_states: dict | None = None) -> None:
+def graph(analysis, key: str, row_states: dict | None = None, row_heat: dict | None = None) -> None:
+    """row_heat: row index -> amount (measured time): nodes shaded white to red by it (explorer.graph.to_dot)."""
     deepest = max_depth(analysis)
     c1, c2, c3 = st.columns([3, 1, 1])
     depth = (
@@ -53,7 +54,7 @@ def graph(analysis, key: str, row_states: dict | None = None) -> None:
         st.button(f"Draw all {count:,} nodes", key=f"{key}.force")
         dot = None
     else:
-        dot = to_dot(analysis, depth, fold, row_states, "LR" if sideways else "TB")
+        dot = to_dot(analysis, depth, fold, row_states, "LR" if sideways else "TB", row_heat)
         st.caption(f"{count:,} nodes. (+): residual addition; (C): concatenation.")
         st.graphviz_chart(dot)
     downloads(analysis, dot, key)

@@ -8,6 +8,7 @@ from explorer import analyze, get_family
 from explorer.analysis.report import human, records, shape_text
 from explorer.errors import ExplorerError
 from explorer.reference import matches_setting, published_for
+from ui.measured import columns as measured_columns
 from ui.notices import escape_markdown, show_error
 from ui.sidebar import IN_C, IN_H, IN_SQUARE, IN_W
 
@@ -87,10 +88,14 @@ def published(analysis) -> None:
                 )
 
 
-def table(analysis, key: str):
-    """The per-layer table; returns the row whose derivation to show (the selected one, or the first conv)."""
+def table(analysis, key: str, measurement=None):
+    """The per-layer table; returns the row whose derivation to show (the selected one, or the first conv).
+    With a measurement (explorer.live.latency), the measured columns are added (ui.measured.columns)."""
+    data = records(analysis)
+    if measurement is not None:
+        data = measured_columns(data, measurement)
     state = st.dataframe(
-        records(analysis),
+        data,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
@@ -100,6 +105,7 @@ def table(analysis, key: str):
             "params": st.column_config.NumberColumn(format="localized"),
             "trainable": st.column_config.NumberColumn(format="localized"),
             "mult-adds": st.column_config.NumberColumn(format="localized"),
+            "share of time": st.column_config.NumberColumn(format="percent"),
         },
     )
     selected = state.selection.rows if state and state.selection else []

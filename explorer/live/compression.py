@@ -17,8 +17,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import statistics
-import time
 import warnings
 
 import numpy as np
@@ -31,6 +29,7 @@ from torch.nn.utils import prune as torch_prune
 
 from ..build import fx_traced_here
 from ..errors import ExperimentError, KnobError
+from .latency import Figure, time_models
 from .training import compute_threads
 
 MB = 2**20
@@ -54,28 +53,26 @@ def param_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@torch.inference_mode()
+def latency_figures(
+    models: dict[str, nn.Module], input_shape: tuple, repeats: int = 50, warmup: int = 5, seed: int = 0
+) -> dict[str, Figure]:
+    """Median and quartiles of one forward pass of one image, for each model, in milliseconds.
+
+    The one method of the app (explorer.live.latency.time_models, which the Explore and Compare figures use
+    too): the models take turns within each repetition, so a burst of load from another process slows them
+    all alike; the median ignores the bursts. Threads as the rest of the app (compute_threads: one).
+    """
+    x = torch.rand(1, *input_shape, generator=torch.Generator().manual_seed(seed))
+    with compute_threads():
+        times = time_models(models, x, repeats, warmup)
+    return {name: Figure.of(t) for name, t in times.items()}
+
+
 def latency_ms(
     models: dict[str, nn.Module], input_shape: tuple, repeats: int = 50, warmup: int = 5, seed: int = 0
 ) -> dict[str, float]:
-    """Median CPU time of one forward pass of one image, for each model, in milliseconds.
-
-    The models take turns within each repetition, so a burst of load from another process slows them
-    all alike instead of one of them; the median ignores the bursts. One thread, like the rest of the app.
-    """
-    x = torch.rand(1, *input_shape, generator=torch.Generator().manual_seed(seed))
-    times = {name: [] for name in models}
-    with compute_threads():
-        for model in models.values():
-            model.eval()
-            for _ in range(warmup):
-                model(x)
-        for _ in range(repeats):
-            for name, model in models.items():
-                start = time.perf_counter()
-                model(x)
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) * 1000 for name, t in times.items()}
+    """Median CPU time of one forward pass of one image, for each model, in milliseconds (latency_figures)."""
+    return {name: f.median for name, f in latency_figures(models, input_shape, repeats, warmup, seed).items()}
 
 
 def on_cpu(model: nn.Module) -> nn.Module:
