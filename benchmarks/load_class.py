@@ -46,7 +46,6 @@ import os
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -449,6 +448,11 @@ def model_files(folder: Path | None) -> set:
 
 
 # -- main ----------------------------------------------------------------------------------------------------------
+
+
+def ms(values: list) -> str:
+    """p50 / p95 in milliseconds."""
+    return f"{pct(values, 0.5) * 1000:,.0f} / {pct(values, 0.95) * 1000:,.0f} ms"
 
 
 def pct(values: list, q: float) -> float:
