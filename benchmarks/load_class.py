@@ -272,6 +272,7 @@ class Student:
 
     async def run(
         self,
+        label: str | None = None,
         page: str | None = None,
         change: tuple | None = None,
         press: str | None = None,
@@ -314,7 +315,7 @@ class Student:
             return False
         if self.ws.state != websockets.protocol.State.OPEN:
             return False
-        self.stats.add(self.page or "explore", time.perf_counter() - start)
+        self.stats.add(label or self.page or "explore", time.perf_counter() - start)
         if self.verbose:
             print(
                 f"  student {self.number:2d} {self.page or 'explore':16} {change or press or ''!s:40} "
@@ -354,7 +355,7 @@ def _xsrf_token(url: str) -> str | None:
 async def student_life(student: Student, args, t0: float, train_at: float | None, barrier_time: list) -> None:
     await asyncio.sleep(student.rng.uniform(0, args.ramp))
     await student.connect()
-    if not await student.run(page=""):
+    if not await student.run(label="first screen", page=""):
         return
     end = t0 + args.ramp + args.seconds
     trained = train_at is None
@@ -371,7 +372,8 @@ async def student_life(student: Student, args, t0: float, train_at: float | None
             while len(barrier_time) < args.sessions and time.perf_counter() < t0 + train_at + 60:
                 await asyncio.sleep(0.1)
             await asyncio.sleep(max(0.0, max(barrier_time) + 1 - time.perf_counter()))
-            await student.run(press=TRAIN_BUTTON, wait=3.0)  # the training may outlast this; the student moves on
+            # the training may outlast the 3 s a student waits here; the student moves on
+            await student.run(label="press Train", press=TRAIN_BUTTON, wait=3.0)
             await student.run(page="")
             continue
         move = student.a_move()
