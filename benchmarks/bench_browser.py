@@ -32,6 +32,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +119,7 @@ def pct(values: list, q: float) -> float:
 class Browser:
     def __init__(self, chromium, timeout_ms: int):
         self.chromium, self.timeout_ms = chromium, timeout_ms
+        self.stage = ""
 
     def page(self, url: str):
         context = self.chromium.new_context(viewport={"width": 1440, "height": 1000}, device_scale_factor=1)
@@ -149,6 +151,7 @@ class Browser:
         """Do the action; ms until the snapshot differs (and contains `expect`), and until the run is done."""
         self.idle(pg)
         before = pg.evaluate(f"() => window.__snap.{snapshot}()")
+        self.stage = f"on screen (before: {before!r:.80})"
         action()
         seen = pg.wait_for_function(
             """([name, before, expect]) => {
@@ -159,11 +162,13 @@ class Browser:
             arg=[snapshot, before, expect],
             polling="raf",
         ).json_value()
+        self.stage = "done"
         done = pg.wait_for_function(
             """() => {
                 const app = document.querySelector('[data-testid=stApp]');
                 const idle = app && app.getAttribute('data-test-script-state') === 'notRunning';
-                return idle && window.__idleAt > window.__t0 ? window.__idleAt - window.__t0 : false;
+                // a very short run may go running -> notRunning within one render, leaving no mutation behind
+                return idle ? (window.__idleAt > window.__t0 ? window.__idleAt : performance.now()) - window.__t0 : false;
             }"""
         ).json_value()
         return seen, max(seen, done)
@@ -195,7 +200,14 @@ def measure(browser, n: int, warmup: int, url: str, link: str, make_actions, sna
     times = []
     for i in range(warmup + n):
         action, snap, expect = actions[i % len(actions)]
-        t = browser.change(pg, action, snap or snapshot, expect)
+        try:
+            t = browser.change(pg, action, snap or snapshot, expect)
+        except PlaywrightError as e:
+            shot = Path(tempfile.gettempdir()) / f"bench_browser-{os.getpid()}.png"
+            pg.screenshot(path=str(shot))
+            raise SystemExit(
+                f"change {i} of {link} timed out at {browser.stage} ({e.message.splitlines()[0]}); see {shot}"
+            )
         if i >= warmup:
             times.append(t)
     pg.context.close()
