@@ -74,6 +74,7 @@ INIT_SCRIPT = """
       let best = null, size = -1;
       for (const s of document.querySelectorAll('[data-testid=stMain] svg')) {
         const t = s.textContent.length;
+        if (t === 0) continue;  // an icon
         if (t > size) { size = t; best = (s.getAttribute('width') || '') + 'x' + (s.getAttribute('height') || '')
                                           + ':' + t + ':' + s.textContent.slice(0, 200); }
       }
@@ -168,7 +169,8 @@ class Browser:
                 const app = document.querySelector('[data-testid=stApp]');
                 const idle = app && app.getAttribute('data-test-script-state') === 'notRunning';
                 // a very short run may go running -> notRunning within one render, leaving no mutation behind
-                return idle ? (window.__idleAt > window.__t0 ? window.__idleAt : performance.now()) - window.__t0 : false;
+                const end = window.__idleAt > window.__t0 ? window.__idleAt : performance.now();
+                return idle ? end - window.__t0 : false;
             }"""
         ).json_value()
         return seen, max(seen, done)
@@ -205,9 +207,8 @@ def measure(browser, n: int, warmup: int, url: str, link: str, make_actions, sna
         except PlaywrightError as e:
             shot = Path(tempfile.gettempdir()) / f"bench_browser-{os.getpid()}.png"
             pg.screenshot(path=str(shot))
-            raise SystemExit(
-                f"change {i} of {link} timed out at {browser.stage} ({e.message.splitlines()[0]}); see {shot}"
-            )
+            reason = e.message.splitlines()[0]
+            raise SystemExit(f"change {i} of {link} timed out at {browser.stage} ({reason}); see {shot}") from None
         if i >= warmup:
             times.append(t)
     pg.context.close()
@@ -335,13 +336,19 @@ def main(argv=None) -> int:
                 if on(key):
 
                     def graph_actions(pg, options=options):
-                        actions = [(toggle(pg, "Left to right").click, "graph", None)]
-                        if options > 1:
-                            actions.append((toggle(pg, "Fold repeated blocks").click, "graph", None))
-                            depth = slider(pg, "Graph depth", sidebar=False)
-                            actions.append((key_on(pg, depth, "ArrowRight"), "graph", None))
-                            actions.append((key_on(pg, depth, "ArrowLeft"), "graph", None))
-                        return actions
+                        depth = slider(pg, "Graph depth", sidebar=False)
+                        lr = (toggle(pg, "Left to right").click, "graph", None)
+                        if options == 1:
+                            return [lr]
+                        # depth 3 -> 2, unfold (ResNet-110: 62 nodes, under the large-graph warning), fold, 2 -> 3
+                        fold = (toggle(pg, "Fold repeated blocks").click, "graph", None)
+                        return [
+                            (key_on(pg, depth, "ArrowLeft"), "graph", None),
+                            fold,
+                            fold,
+                            (key_on(pg, depth, "ArrowRight"), "graph", None),
+                            lr,
+                        ]
 
                     family = "vgg" if "vgg" in link else "resnet"
                     cases.append((key, title, url, f"/?family={family}&preset={link}", graph_actions, "graph", 700))
