@@ -19,7 +19,7 @@ st.caption(
     "of it with PyTorch's own tools and measures it on this CPU."
 )
 shared = ux.shared_knobs("edge", NETWORK_KNOBS)
-network = ux.knob_widgets(shared, columns=5)
+network = ux.knob_widgets(shared, columns=6)
 data_dir = ux.cifar10_folder(shared.name, network)
 TABS = {
     "quantize": "Quantization",
@@ -31,7 +31,7 @@ OWN = {
     "quantize": ("backend", "calibration", "repeats"),
     "prune": ("sparsity", "scope", "finetune_steps", "repeats"),
     "truncate": ("keep", "repeats"),
-    "distill": ("student_width", "temperature", "soft_weight", "student_epochs", "repeats"),
+    "distill": ("student_width", "student_examples", "temperature", "soft_weight", "student_epochs", "repeats"),
 }
 tabs = st.tabs(list(TABS.values()) + ["Every variant of this session"])
 
@@ -122,10 +122,15 @@ if result:
 result = section("distill", tabs[3])
 if result:
     with tabs[3]:
-        m = st.columns(3)
-        for col, (key, title) in zip(
-            m, (("teacher", "Teacher"), ("labels", "Student, labels only"), ("distilled", "Student, soft targets"))
-        ):
+        shown = [
+            ("teacher", "Teacher"),
+            ("labels", "Student, labels only"),
+            ("distilled", "Student, soft targets + labels"),
+            ("soft", "Student, soft targets only"),
+        ]
+        shown = [(key, title) for key, title in shown if key in result]
+        m = st.columns(len(shown))
+        for col, (key, title) in zip(m, shown):
             col.metric(
                 title,
                 f"{result[key]['accuracy']:.1%}",

@@ -135,7 +135,8 @@ with tab_rf:
     selection = current_selection()
     st.caption(
         f"{notices.escape_markdown(selection.title)} at {shape_text(selection.input_shape)}, from the "
-        "sidebar. Distill's recurrences (Araujo et al., 2019), along the height: r = r_in + (F − 1)·j_in, "
+        "sidebar. Distill's recurrences (Araujo et al., 2019), along the height and the width: "
+        "r = r_in + (F − 1)·j_in, "
         "j = j_in·S, start = start_in + ((F − 1)/2 − P)·j_in, with the input at r = 1, j = 1, start = 0.5."
     )
     analysis = network.analysis_of(selection)
@@ -144,14 +145,18 @@ with tab_rf:
         last = receptive.windowed_rows(analysis)
         if last:
             cols = st.columns(3)
+            end = last[-1]
+            square = end.receptive_field == end.receptive_field_w and end.jump == end.jump_w
             cols[0].metric(
-                "Receptive field of the last window", f"{last[-1].receptive_field} px", help=f"After {last[-1].label}."
+                "Receptive field of the last window",
+                f"{end.receptive_field} px" if square else f"{end.receptive_field} × {end.receptive_field_w} px",
+                help=f"After {end.label} (height × width where they differ).",
             )
-            cols[1].metric("Jump there", f"{last[-1].jump} px")
+            cols[1].metric("Jump there", f"{end.jump} px" if square else f"{end.jump} × {end.jump_w} px")
             cols[2].metric(
-                "Sees the whole height from",
+                "Sees the whole image from",
                 whole.label if whole else "never",
-                help="The first convolution or pool whose receptive field reaches the input height.",
+                help="The first convolution or pool whose receptive field reaches the input's height and width.",
             )
             for ref in receptive.published(analysis):
                 mark = ":green[:material/check_circle: agrees]" if ref["agrees"] else ":red[:material/cancel: differs]"

@@ -9,8 +9,11 @@ from torch import nn
 
 from explorer.errors import ExperimentError, KnobError
 from explorer.experiments import get_experiment, run_experiment
+from explorer.experiments.distill import findings_distill, student_images
+from explorer.experiments.edge_base import scene_domain
 from explorer.experiments.prune import findings_prune, lecture_check
 from explorer.live import compression as edge
+from explorer.live import data as datasets
 from explorer.live import training
 from explorer.live.networks import build_network, network_analysis
 from helpers import run_cli, set_args
@@ -164,20 +167,70 @@ def test_distillation_loss_is_hinton_s():
     assert float(edge.distillation_loss(teacher, 3.0, 1.0)(logits, y, x)) == pytest.approx(float(expected), rel=1e-5)
 
 
-def test_a_student_taught_by_soft_targets_alone_learns_the_task(cache_dir, quantized):
-    """soft_weight 1: the distilled student never sees a label, only the teacher's probabilities."""
-    settings = {**BASE, "student_width": 8, "student_epochs": 4, "soft_weight": 1.0, "temperature": 2.0, "repeats": 5}
+def test_three_students_from_the_same_few_labelled_images(cache_dir, quantized):
+    """Labels only, soft targets + labels, soft targets alone: same start, images and steps; only the loss differs."""
+    settings = {
+        **BASE,
+        "student_width": 8,
+        "student_examples": 30,
+        "student_epochs": 8,
+        "soft_weight": 0.9,
+        "temperature": 4.0,
+        "repeats": 5,
+    }
     r = run_experiment("distill", settings).result
     assert r["teacher"]["accuracy"] == quantized.result["fp32_accuracy"]  # the same cached base network
-    assert r["labels"]["params"] == r["distilled"]["params"] < r["teacher"]["params"] / 3
-    assert r["labels"]["size_bytes"] == r["distilled"]["size_bytes"] < r["teacher"]["size_bytes"] / 3
-    # chance is 10%; measured: 56% from soft targets alone, 88% from labels (the teacher: 85%)
-    assert r["distilled"]["accuracy"] > 0.3 and r["labels"]["accuracy"] > 0.5
+    assert r["student_images"] == 30 * 10  # 30 labelled digits of each class
+    assert r["labels"]["params"] == r["distilled"]["params"] == r["soft"]["params"] < r["teacher"]["params"] / 3
+    # chance is 10%: the soft targets alone, without a label, teach the student something (measured 18%;
+    # labels alone reach more here: the base network of these small settings trains for two epochs only)
+    assert r["soft"]["accuracy"] > 0.15 and r["labels"]["accuracy"] > 0.3
     assert [v["variant"] for v in r["variants"]] == [
         "vgg w16, fp32 (teacher)",
         "vgg w8 student, labels only",
-        "vgg w8 student, distilled (T = 2)",
+        "vgg w8 student, soft targets + labels (T = 4)",
+        "vgg w8 student, soft targets only (T = 4)",
     ]
+    assert "300 labelled images" in r["variants"][1]["note"]
+
+
+def test_student_images_are_per_class_and_drawn_by_the_seed():
+    data = datasets.load("digits", size=16, seed=0)
+    x, y = student_images({"student_examples": 4, "seed": 0}, data)
+    assert torch.bincount(y).tolist() == [4] * 10
+    assert torch.equal(student_images({"student_examples": 4, "seed": 0}, data)[0], x)
+    assert not torch.equal(student_images({"student_examples": 4, "seed": 1}, data)[0], x)
+    assert len(student_images({"student_examples": None, "seed": 0}, data)[1]) == len(data.train_y)
+
+
+def _distill_result(labels, both, soft):
+    student = {"params": 100, "size_bytes": 400, "latency_ms": 1.0, "mult_adds": 10}
+    return {
+        "base": {"train": 2000},
+        "teacher": {**student, "params": 400, "accuracy": 0.8},
+        "labels": {**student, "accuracy": labels},
+        "distilled": {**student, "accuracy": both},
+        "soft": {**student, "accuracy": soft},
+        "temperature": 4.0,
+        "soft_weight": 0.9,
+        "student_images": 200,
+    }
+
+
+def test_the_distillation_sentence_says_what_was_found_either_way():
+    helped = " ".join(findings_distill(_distill_result(0.40, 0.55, 0.50)))
+    assert "distillation helps here (+15.0 points)" in helped and "(+10.0 points against labels alone)" in helped
+    hurt = " ".join(findings_distill(_distill_result(0.47, 0.36, 0.35)))
+    assert "distillation does not help here (-11.0 points)" in hurt and "from 200 labelled images" in hurt
+    assert "makes no difference" in " ".join(findings_distill(_distill_result(0.50, 0.502, 0.5)))
+
+
+def test_the_edge_base_trains_on_noisy_shapes_and_the_domain_is_part_of_its_key():
+    settings = get_experiment("quantize").defaults()
+    assert settings["dataset"] == "shapes" and settings["domain"] == "noisy"
+    assert scene_domain(settings) == "noisy" and scene_domain({**settings, "dataset": "digits"}) == "day"
+    with pytest.raises(KnobError, match="domain"):
+        get_experiment("quantize").check({"domain": "moonlit"})
 
 
 def test_cli_json_keys_of_quantize_and_prune(cache_dir, quantized, pruned):

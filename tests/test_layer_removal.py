@@ -15,7 +15,7 @@ from explorer import analyze
 from explorer.cli import main
 from explorer.errors import KnobError, UnknownNameError
 from explorer.experiments import get_experiment, run_experiment
-from explorer.experiments.layer_removal import build, deleted_accuracy, single_deletions
+from explorer.experiments.layer_removal import build, deleted_accuracy, findings, single_deletions
 from explorer.experiments.path_gradients import carrying_range, path_gradient
 from explorer.live import cache, data, training
 from helpers import run_cli, set_args
@@ -203,3 +203,30 @@ def test_the_trained_networks_are_the_registry_s_resnet_and_can_be_analysed():
     assert adds == [6, 0]  # y = f(x) + x in each of the six blocks, and none in the plain twin
     assert a_res.totals.params == a_plain.totals.params  # option A has no parameters: the twins match
     assert all(torch.equal(p, q) for p, q in zip(residual.parameters(), plain.parameters()))  # same initial weights
+
+
+def _removal_result(plain_epochs: int):
+    def net(full, deleted, epochs):
+        return {
+            "full_accuracy": full,
+            "deleted": deleted,
+            "median_drop": full - sorted(deleted)[len(deleted) // 2],
+            "random": {"k": [1, 2], "mean": [0.9, 0.8]},
+            "params": 1000,
+            "history": [{"epoch": e} for e in range(epochs)],
+        }
+
+    blocks = [{"index": i, "name": f"layer1.{i}", "downsampling": False} for i in range(3)]
+    return {
+        "residual": net(0.95, [0.94, 0.93, 0.9], 3),
+        "plain": net(0.9, [0.2, 0.1, 0.15], plain_epochs),
+        "blocks": blocks,
+        "dataset": {"chance": 0.1},
+    }
+
+
+def test_the_page_says_whether_the_two_networks_had_the_same_budget():
+    fair = " ".join(findings(_removal_result(3)))
+    assert "A fair comparison: both networks have 1,000 parameters" in fair and "same 3 epochs" in fair
+    unfair = " ".join(findings(_removal_result(5)))
+    assert "Not an equal budget" in unfair and "A fair comparison" not in unfair

@@ -143,3 +143,44 @@ def test_vgg16_matches_the_published_receptive_field():
             ("effective padding", 90, 90.0),
         ]
     assert receptive.published(explorer.analyze("resnet20")) == []
+
+
+NON_SQUARE = "\n".join(
+    [
+        'Conv2D(8, (3, 1), strides=(1, 2), padding="same")',
+        "Conv2D(8, (5, 1))",
+        "MaxPooling2D((2, 3))",
+        "Conv2D(8, (1, 3))",
+    ]
+)
+
+
+def test_the_width_has_its_own_recurrences_for_non_square_kernels_and_strides():
+    """Along the width: the columns whose gradient is nonzero for one output unit, against r_w, j_w, start_w."""
+    analysis = explorer.analyze("custom", (3, 24, 40), spec=NON_SQUARE)
+    model = _every_path_counts(explorer.build("custom", analysis.input_shape, spec=NON_SQUARE))
+    modules = dict(model.named_modules())
+    rows = [r for r in analysis.rows if r.kind in ("conv", "pool") and r.name in modules]
+    assert any(r.receptive_field != r.receptive_field_w for r in rows)  # the case this test is about
+    outputs = {}
+    for r in rows:
+        modules[r.name].register_forward_hook(lambda m, inp, out, n=r.name: outputs.setdefault(n, out))
+    x = torch.rand(1, *analysis.input_shape, dtype=torch.float64, requires_grad=True)
+    model(x)
+    width, exact = analysis.input_shape[2], 0
+    for row in rows:
+        out = outputs[row.name]
+        axis = {"start": row.start_w, "jump": row.jump_w, "receptive_field": row.receptive_field_w}
+        as_width = type("Axis", (), axis)
+        for j in sorted({0, out.shape[3] // 2, out.shape[3] - 1}):
+            (grad,) = torch.autograd.grad(out[0, 0, out.shape[2] // 2, j], x, retain_graph=True)
+            seen = (grad[0].abs().sum(dim=(0, 1)) > 0).nonzero().flatten().tolist()
+            first, last = _window(as_width, j)
+            if 0 <= first and last < width:
+                assert (seen[0], seen[-1]) == (first, last), (row.name, j, seen, first, last)
+                exact += 1
+            else:
+                assert first <= seen[0] and seen[-1] <= last, (row.name, j, seen, first, last)
+    assert exact >= 3
+    records = receptive.records(analysis)
+    assert records[-1]["receptive field (width)"] == rows[-1].receptive_field_w != records[-1]["receptive field"]

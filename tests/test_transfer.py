@@ -7,8 +7,9 @@ import torch
 
 from explorer.errors import KnobError
 from explorer.experiments import get_experiment, run_experiment
-from explorer.experiments.transfer_cut import few_shot, findings, target_data
+from explorer.experiments.transfer_cut import SCENARIOS, few_shot, findings, target_data
 from explorer.live import cuts as transfer
+from explorer.live import data as datasets
 from explorer.live import training
 from explorer.live.networks import build_network, network_analysis
 from helpers import run_cli, set_args
@@ -103,6 +104,20 @@ def test_freezing_keeps_exactly_the_frozen_tensors_unchanged(family, k):
     assert not torch.equal(before[f"{head}.weight"], source.state_dict()[f"{head}.weight"])
 
 
+def test_the_relabelled_scenario_keeps_the_images_and_changes_the_rule():
+    """P(Y_o|X_o) ≠ P(Y_n|X_n): the source's five shapes by day, each labelled as the next shape."""
+    relabelled = target_data({"scenario": "relabelled", "seed": 0, "dataset": "shapes"})
+    same = datasets.load(
+        "shapes", size=32, channels=3, seed=1, classes=range(5), domain="day", n_train=1000, n_test=500
+    )
+    assert torch.equal(relabelled.train_x, same.train_x) and torch.equal(relabelled.test_x, same.test_x)
+    assert torch.equal(relabelled.train_y, (same.train_y + 1) % 5)  # P(X) and P(Y) the same, P(Y|X) not
+    assert torch.bincount(relabelled.train_y).tolist() == torch.bincount(same.train_y).tolist()
+    assert SCENARIOS["relabelled"][0] == "P(Y_o|X_o) ≠ P(Y_n|X_n)"
+    with pytest.raises(KnobError, match="relabelled task is generated for the shapes only"):
+        run_experiment("transfer-cut", {"scenario": "relabelled", "dataset": "cifar10"})
+
+
 def test_few_shot_draws_the_same_examples_of_every_class():
     data = target_data({"scenario": "feature-space", "seed": 0})
     x, y = few_shot(data, 3, seed=0)
@@ -140,7 +155,7 @@ def test_bad_settings_are_one_sentence_before_anything_trains(cache_dir):
         run_experiment("transfer-cut", {"examples": 0})
     with pytest.raises(KnobError, match="day-to-night domain shift is generated for the shapes only"):
         run_experiment("transfer-cut", {"scenario": "domain", "dataset": "cifar10"})
-    with pytest.raises(KnobError, match="one of new-labels, domain, feature-space"):
+    with pytest.raises(KnobError, match="one of new-labels, domain, relabelled, feature-space"):
         run_experiment("transfer-cut", {"scenario": "sideways"})
     assert training.TRAIN_CALLS == calls
 

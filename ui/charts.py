@@ -134,7 +134,8 @@ def sliding_window(setup: LayerSetup, step: int = 0):
 
 
 def receptive_field(analysis):
-    """Plotly: receptive field and jump after each convolution or pool, with the input height for scale."""
+    """Plotly: receptive field and jump after each convolution or pool (the width's too where it differs), with
+    the input height for scale."""
     rows = windowed_rows(analysis)
     depth = list(range(1, len(rows) + 1))
     names = [r.label for r in rows]
@@ -147,6 +148,15 @@ def receptive_field(analysis):
         customdata=[[n, kernel_text(r)] for n, r in zip(names, rows)],
         hovertemplate="%{customdata[0]} (%{customdata[1]})<br>r = %{y}<extra></extra>",
     )
+    if any(r.receptive_field_w != r.receptive_field for r in rows):  # non-square kernels or strides
+        fig.add_scatter(
+            x=depth,
+            y=[r.receptive_field_w for r in rows],
+            mode="lines+markers",
+            name="receptive field along the width",
+            customdata=names,
+            hovertemplate="%{customdata}<br>r (width) = %{y}<extra></extra>",
+        )
     fig.add_scatter(
         x=depth,
         y=[r.jump for r in rows],
@@ -169,7 +179,7 @@ def receptive_field(analysis):
         fig.add_vline(
             x=x,
             line=dict(color="#c92a2a", dash="dot"),
-            annotation_text=f"{whole.label} sees the whole height",
+            annotation_text=f"{whole.label} sees the whole image",
             annotation_position="bottom right",
         )
     fig.update_layout(
@@ -291,9 +301,15 @@ def accuracy_against_examples(result: dict):
         title="Target accuracy against the number of labelled target examples",
         height=380,
         yaxis=dict(title="target test accuracy", **PERCENT),
-        xaxis=dict(title="labelled examples per class", type="log"),
-        margin=dict(t=50, b=10),
-        legend=dict(orientation="h", y=-0.25),
+        # the measured counts as the ticks (plotly's own log ticks print 2, 5 between every power of ten)
+        xaxis=dict(
+            title="labelled examples per class",
+            type="log",
+            tickvals=counts["examples"],
+            ticktext=[str(n) for n in counts["examples"]],
+        ),
+        margin=dict(t=50, b=90),
+        legend=dict(orientation="h", y=-0.3, yanchor="top"),
     )
     return fig
 

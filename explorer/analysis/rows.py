@@ -87,10 +87,13 @@ class LayerRow:
     input_shapes: tuple = ()
     shared_with: int | None = None  # a second call of a module: the row that counted its parameters
     spec: dict | None = field(default=None, compare=False)  # what the formulas need (formulas.layer_spec)
-    receptive_field: int | None = None
+    receptive_field: int | None = None  # along the height
     jump: int | None = None
     start: float | None = None
     flop_counted: bool = False  # mult_adds measured by torch.utils.flop_counter, not derived by the engine
+    receptive_field_w: int | None = None  # along the width: they differ for non-square kernels or strides
+    jump_w: int | None = None
+    start_w: float | None = None
 
     @functools.cached_property
     def derivation(self) -> tuple:
@@ -200,7 +203,8 @@ def build_rows(tr, model, complete: bool = False) -> list[LayerRow]:
     rows: list[LayerRow] = []
     first_call: dict[int, int] = {}
     seen: set | None = set() if complete else None
-    rf: dict[int, tuple] = {-1: (1, 1, 0.5)}  # receptive field, jump, start of the network input
+    # receptive field, jump, start of the network input, along the height and along the width
+    rf: dict[int, tuple] = {-1: ((1, 1, 0.5), (1, 1, 0.5))}
     for c in tr.calls:
         m = c.module
         inp = c.input_shapes[0] if c.input_shapes else None
@@ -234,8 +238,9 @@ def build_rows(tr, model, complete: bool = False) -> list[LayerRow]:
                 own = [p for p in c.params if id(p) not in seen and not seen.add(id(p))]
                 params = sum(p.numel() for p in own)
                 trainable = sum(p.numel() for p in own if p.requires_grad)
-        r, j, s = _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec)
-        rf[c.index] = (r, j, s)
+        (r, j, s), (r_w, j_w, s_w) = rf[c.index] = tuple(
+            _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec, axis) for axis in (0, 1)
+        )
         rows.append(
             LayerRow(
                 c.index,
@@ -261,6 +266,9 @@ def build_rows(tr, model, complete: bool = False) -> list[LayerRow]:
                 j,
                 s,
                 c.flops is not None,
+                r_w,
+                j_w,
+                s_w,
             )
         )
     for name, m in tr.uncalled:  # e.g. auxiliary classifiers, used only while training
@@ -288,35 +296,36 @@ def _mult_adds(m, out_shape) -> int:
     return 0
 
 
-def _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec=None):
+def _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec=None, axis=0):
     """Distill's recurrences (Araujo et al. 2019): r = r_in + (F - 1) j_in, j = j_in S, start += ((F-1)/2 - P) j_in.
 
-    Along the height (the first spatial dimension); P is the padding before (top). tests/test_receptive.py checks
-    them against the input pixels whose gradient is nonzero for one output unit of a real model.
+    Along one spatial axis (0: the height, 1: the width); P is the padding before it (top or left).
+    tests/test_receptive.py checks them against the input pixels whose gradient is nonzero for one output
+    unit of a real model.
     """
-    sources = [rf[i] for i in c.inputs if i in rf] or [rf[-1]]
+    sources = [rf[i][axis] for i in c.inputs if i in rf] or [rf[-1][axis]]
     r, j, s = max(sources)  # a merge sees as far as its widest input
-    if spec is not None and spec.get("layer") == "same_pad" and inp is not None and len(inp) == 3:
-        before, _ = formulas.same_padding(inp[1], spec["F"][0], spec["S"][0], spec["D"][0])
+    side = inp[1 + axis] if inp is not None and len(inp) == 3 else None
+    if spec is not None and spec.get("layer") == "same_pad" and side is not None:
+        before, _ = formulas.same_padding(side, spec["F"][axis], spec["S"][axis], spec["D"][axis])
         return r, j, s - before * j  # padding shifts the grid; the window comes with the next layer
-    if kernel is not None and isinstance(kernel[0], int):
-        d = dilation[0] if dilation else 1
-        f = d * (kernel[0] - 1) + 1
+    if kernel is not None and isinstance(kernel[axis], int):
+        d = dilation[axis] if dilation else 1
+        f = d * (kernel[axis] - 1) + 1
         if isinstance(padding, str):  # 'valid': none; 'same' at stride 1: PyTorch pads (F - 1) // 2 before
             p = 0 if padding == "valid" else (f - 1) // 2
         else:
-            p = padding[0] if padding else 0
-        st = stride[0] if stride else 1
+            p = padding[axis] if padding else 0
+        st = stride[axis] if stride else 1
         return r + (f - 1) * j, j * st, s + ((f - 1) / 2 - p) * j
     if (
         m is not None
         and isinstance(m, (nn.modules.pooling._AdaptiveAvgPoolNd, nn.modules.pooling._AdaptiveMaxPoolNd))
-        and inp is not None
-        and len(inp) == 3
+        and side is not None
     ):
-        f = inp[1]  # a global pool sees the whole map
+        f = side  # a global pool sees the whole map
         return r + (f - 1) * j, j * f, s + (f - 1) / 2 * j
-    if kind == "reshape" and inp is not None and len(inp) == 3 and inp[1] > 1 and len(c.output_shape) < 3:
-        f = inp[1]  # flattening a map: the next dense layer sees all of it
+    if kind == "reshape" and side is not None and side > 1 and len(c.output_shape) < 3:
+        f = side  # flattening a map: the next dense layer sees all of it
         return r + (f - 1) * j, j * f, s + (f - 1) / 2 * j
     return r, j, s

@@ -247,6 +247,16 @@ def findings(result: dict) -> list[str]:
         f"{' (a downsampling block)' if blocks[worst]['downsampling'] else ''}: "
         f"{res['full_accuracy']:.1%} → {res['deleted'][worst]:.1%}.",
     ]
+    if "params" in res and "history" in res:  # the fairness of the comparison, read off the two trainings
+        same = res["params"] == plain["params"] and len(res["history"]) == len(plain["history"])
+        sentences.append(
+            f"A fair comparison: both networks have {res['params']:,} parameters, start from the same weights and "
+            f"train for the same {len(res['history'])} epochs on the same images; before any deletion the residual "
+            f"network reaches {res['full_accuracy']:.1%} and the plain one {plain['full_accuracy']:.1%}."
+            if same
+            else f"Not an equal budget: the residual network has {res['params']:,} parameters and trained "
+            f"{len(res['history'])} epochs, the plain one {plain['params']:,} and {len(plain['history'])}."
+        )
     ks, means = res["random"]["k"], res["random"]["mean"]
     if len(ks) > 1:
         sentences.append(

@@ -39,6 +39,11 @@ from .base import Experiment, register, scaled
 SCENARIOS = {  # name: (notation, title, what the target is)
     "new-labels": ("Y_o ≠ Y_n", "new labels, same domain", "the other five classes of the same images"),
     "domain": ("P(X_o) ≠ P(X_n)", "domain adaptation, day to night", "the same five shapes photographed at night"),
+    "relabelled": (
+        "P(Y_o|X_o) ≠ P(Y_n|X_n)",
+        "the same images, labelled by another rule",
+        "the same five shapes by day, each labelled as the next shape in the list (disk as 'square', ...)",
+    ),
     "feature-space": ("X_o ≠ X_n", "a different feature space", "handwritten digits 0-4 (scikit-learn's)"),
 }
 SOURCE_CLASSES, TARGET_CLASSES = range(0, 5), range(5, 10)
@@ -58,8 +63,8 @@ KNOBS = (
         "choice",
         "new-labels",
         "Which transfer: new labels in the same domain (Y_o ≠ Y_n), the "
-        "same labels in another domain (P(X_o) ≠ P(X_n), day to night) or another feature space (X_o ≠ X_n, "
-        "shapes to digits).",
+        "same labels in another domain (P(X_o) ≠ P(X_n), day to night), the same images labelled by another "
+        "rule (P(Y_o|X_o) ≠ P(Y_n|X_n)) or another feature space (X_o ≠ X_n, shapes to digits).",
         choices=tuple(SCENARIOS),
     ),
     FAMILY_KNOB,
@@ -111,11 +116,9 @@ def validate(settings: dict) -> None:
         raise KnobError(
             "With zero labelled target examples there is nothing to fine-tune on; give at least one example per class."
         )
-    if settings["scenario"] == "domain" and settings["dataset"] != "shapes":
-        raise KnobError(
-            "The day-to-night domain shift is generated for the shapes only; choose the shapes "
-            "dataset or another scenario."
-        )
+    if settings["scenario"] in ("domain", "relabelled") and settings["dataset"] != "shapes":
+        shift = "day-to-night domain shift" if settings["scenario"] == "domain" else "relabelled task"
+        raise KnobError(f"The {shift} is generated for the shapes only; choose the shapes dataset or another scenario.")
     if settings["cut"] is not None:
         cuts.check_cut(analysis_for(settings), settings["cut"])
 
@@ -165,6 +168,24 @@ def target_data(settings: dict, data_dir: str | None = None) -> datasets.Dataset
             domain="night",
             n_train=1000,
             n_test=500,
+        )
+    if scenario == "relabelled":  # other scenes (seed + 1) of the source's five shapes; the label rule changes
+        same = datasets.load(
+            "shapes",
+            size=IMAGE_SIDE,
+            channels=3,
+            seed=seed + 1,
+            classes=SOURCE_CLASSES,
+            domain="day",
+            n_train=1000,
+            n_test=500,
+        )
+        k = len(same.classes)
+        return replace(  # P(X) and P(Y) stay; P(Y|X) changes: each shape gets the next one's label
+            same,
+            train_y=(same.train_y + 1) % k,
+            test_y=(same.test_y + 1) % k,
+            description=same.description + ", each labelled as the next shape",
         )
     return datasets.load("digits", size=IMAGE_SIDE, channels=3, seed=seed, classes=range(5))
 

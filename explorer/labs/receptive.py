@@ -2,7 +2,8 @@
 
 Distill's "Computing Receptive Fields of Convolutional Neural Networks" (Araujo, Norris and Sim, 2019):
 r_l = r_{l-1} + (F_l - 1) j_{l-1},  j_l = j_{l-1} S_l,  start_l = start_{l-1} + ((F_l - 1) / 2 - P_l) j_{l-1},
-along the height, with the input at r = 1, j = 1, start = 0.5 (pixel p spans [p, p + 1)).
+along the height and along the width (they differ for non-square kernels or strides), with the input at
+r = 1, j = 1, start = 0.5 (pixel p spans [p, p + 1)).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def windowed_rows(analysis: Analysis) -> list:
 
 
 def records(analysis: Analysis) -> list[dict]:
-    height = analysis.input_shape[1]
+    height, width = analysis.input_shape[1:]
     return [
         {
             "depth": i,
@@ -38,15 +39,21 @@ def records(analysis: Analysis) -> list[dict]:
             "receptive field": r.receptive_field,
             "jump": r.jump,
             "start": r.start,
-            "sees the whole height": r.receptive_field >= height,
+            "receptive field (width)": r.receptive_field_w,
+            "jump (width)": r.jump_w,
+            "start (width)": r.start_w,
+            "sees the whole image": r.receptive_field >= height and r.receptive_field_w >= width,
         }
         for i, r in enumerate(windowed_rows(analysis), start=1)
     ]
 
 
 def whole_image_at(analysis: Analysis):
-    """The first windowed layer whose receptive field covers the input's height, or None."""
-    return next((r for r in windowed_rows(analysis) if r.receptive_field >= analysis.input_shape[1]), None)
+    """The first windowed layer whose receptive field covers the whole input (its height and its width), or None."""
+    height, width = analysis.input_shape[1:]
+    return next(
+        (r for r in windowed_rows(analysis) if r.receptive_field >= height and r.receptive_field_w >= width), None
+    )
 
 
 def published(analysis: Analysis) -> list[dict]:

@@ -13,7 +13,7 @@ def table_1() -> list[dict]:
     """Table 1 as rows (one per stage), columns A..E: the builder's data, printed as the paper prints it."""
     rows = [{"": "input", **{c: "224×224 RGB image" for c in CONFIGS}}]
     for stage in range(5):
-        rows.append({"": f"stage {stage + 1}", **{c: "  ".join(TABLE_1[c][stage]) for c in CONFIGS}})
+        rows.append({"": f"stage {stage + 1}", **{c: "<br>".join(TABLE_1[c][stage]) for c in CONFIGS}})
         rows.append({"": "", **{c: "maxpool" for c in CONFIGS}})
     for layer in ("FC-4096", "FC-4096", "FC-1000", "soft-max"):
         rows.append({"": "", **{c: layer for c in CONFIGS}})
@@ -27,10 +27,21 @@ def render(selection, analysis) -> None:
         "reads. The highlighted column is the configuration in the sidebar."
     )
     config = selection.knobs.get("config", "D")
-    st.dataframe(
-        table_1(),
-        hide_index=True,
-        column_config={c: st.column_config.TextColumn(c + (" ◀" if c == config else "")) for c in CONFIGS},
+    # An HTML table, one layer per line as the paper prints it: a dataframe cuts the stage cells
+    # ("conv3-512 conv3-512 conv3-512 conv3-512") at 1280 px. Every cell is the builder's own data, not user text.
+    rows = table_1()
+    head = "".join(f"<th>{c}{' ◀' if c == config else ''}</th>" for c in [""] + list(CONFIGS))
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td{' class=chosen' if c == config else ''}>{row[c]}</td>" for c in [""] + list(CONFIGS))
+        + "</tr>"
+        for row in rows
+    )
+    st.html(
+        "<style>.vgg-table{border-collapse:collapse;font-size:0.85rem;width:100%}"
+        ".vgg-table td,.vgg-table th{border:1px solid #dee2e6;padding:2px 6px;text-align:center;vertical-align:top}"
+        ".vgg-table td.chosen{background:#fff4e6}</style>"
+        f"<table class='vgg-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
     knobs = {k: v for k, v in selection.knobs.items() if k != "config"}
     try:
