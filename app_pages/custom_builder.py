@@ -7,7 +7,7 @@ from explorer.analysis import compare as side_by_side
 from explorer.analysis.report import shape_text
 from explorer.errors import ExplorerError
 from explorer.notation import MAX_LAYERS, origins
-from ui import graphs, labs, network, notices
+from ui import graphs, labs, network, notices, sidebar
 from ui.sidebar import CUSTOM, current_selection
 
 URL_KEY = "net"  # this page's own query parameter: the text of the box
@@ -36,9 +36,8 @@ def _fill_box():
 
 
 def _open_in_explore():
-    st.session_state.update(
-        {"family": "custom", "custom.preset": CUSTOM, "custom.spec": st.session_state[BOX], "builder.goto": True}
-    )
+    sidebar.choose("custom", CUSTOM, {"spec": st.session_state[BOX]})
+    st.session_state["builder.goto"] = True
 
 
 left, right = st.columns([3, 2])
