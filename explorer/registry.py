@@ -230,6 +230,8 @@ class Family:
     summary: str = ""
     derive: Callable[[dict], dict] | None = None  # fills auto knobs, checks combinations
     input_knob: str | None = None  # a knob that is the input side (MobileNet's resolution)
+    # the input the knobs themselves declare (a custom network's Keras input_shape=), or None
+    input_from: Callable[[dict], tuple | None] | None = None
     presets: dict[str, Preset] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -369,6 +371,15 @@ def configure(name: str, input_shape=None, **knobs) -> Config:
         and not (family.input_knob and family.input_knob in knobs)
     ):
         input_shape = preset.input_shape
+    declared = family.input_from(values) if family.input_from else None
+    if declared is not None:
+        if input_shape is not None and tuple(input_shape) != tuple(declared):
+            given = "x".join(str(v) for v in input_shape)
+            raise KnobError(
+                f"The network declares its input as {'x'.join(map(str, declared))} (input_shape= on its first "
+                f"layer) but the input given is {shorten(given)}; give one of them only."
+            )
+        input_shape = declared
     shape = check_input_shape(family.input_for(values, input_shape))
     if family.input_knob and shape[1] == shape[2]:  # the input side and the knob are one value
         try:

@@ -256,6 +256,17 @@ def _family_knob_widget(container, family: Family, knob: Knob, knobs: dict):
     return container.slider(label, int(knob.low), int(knob.high), int(value), step=int(knob.step or 1), **common)
 
 
+def declared_input(family: Family, knobs: dict) -> tuple | None:
+    """The input the knobs declare (Keras's input_shape= in a custom network), or None (also for a text with an
+    error: the page shows that error)."""
+    if family.input_from is None:
+        return None
+    try:
+        return family.input_from(knobs)
+    except ExplorerError:
+        return None
+
+
 def input_widgets(container, family: Family, knobs: dict) -> tuple:
     c, h, w, square = _state()["input"]
     for key, value in ((IN_C, c), (IN_H, h), (IN_W, w), (IN_SQUARE, square)):
@@ -270,6 +281,10 @@ def input_widgets(container, family: Family, knobs: dict) -> tuple:
         help="3 for RGB images, 1 for grey-scale.",
         on_change=_stored(("input", 0), IN_C),
     )
+    declared = declared_input(family, knobs)
+    if declared is not None:  # a custom network with Keras's input_shape= on its first layer
+        container.caption(f"Input {'×'.join(map(str, declared))}, set by input_shape= in the layers.")
+        return declared
     if family.input_knob:  # MobileNet: the resolution knob is the input side
         side = knobs.get(family.input_knob) or family.default_input[1]
         container.caption(f"Input {channels}×{side}×{side}, set by '{family.knob(family.input_knob).title}'.")
