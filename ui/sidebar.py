@@ -22,7 +22,7 @@ import streamlit as st
 from explorer import all_families
 from explorer.analysis.compare import natural_input
 from explorer.errors import ExplorerError
-from explorer.registry import MAX_CHANNELS, Family, Knob, parse_input_shape, shorten
+from explorer.registry import MAX_CHANNELS, Family, Knob, parse_input_shape, shorten, whole
 from ui.notices import escape_markdown
 
 CUSTOM = "custom"
@@ -398,24 +398,36 @@ def restore_from_url(families: dict) -> None:
             state["presets"][name] = CUSTOM
     stored = _knobs_of(family)
     before = dict(stored)
+    refused: dict[str, int] = {}  # knob -> its notice
     for knob in family.knobs:
         if knob.name not in q:
             continue
         try:
             stored[knob.name] = widget_value(knob, knob.coerce(q[knob.name]))
         except ExplorerError as e:
+            refused[knob.name] = len(notices)
             _ignored(notices, knob.name, q[knob.name], str(e))
     for knob in family.knobs:  # a value the control would not offer (a depth that is not 6n+2), once all are read
-        if knob.name in q and knob.values is not None:
-            options = knob_options(family, knob, stored)
-            if knob_value(knob, stored[knob.name]) not in options:
-                try:
-                    family.resolve({k.name: knob_value(k, stored[k.name]) for k in family.knobs})
-                    why = f"it is not one of the values the other knobs allow ({_few(options)})."
-                except ExplorerError as e:
-                    why = str(e)
-                _ignored(notices, knob.name, q[knob.name], why)
-                stored[knob.name] = before[knob.name]
+        if knob.name not in q or knob.values is None:
+            continue
+        options = knob_options(family, knob, stored)
+        if not options or knob_value(knob, stored[knob.name]) in options:
+            continue
+        if knob.name not in refused:
+            try:
+                family.resolve({k.name: knob_value(k, stored[k.name]) for k in family.knobs})
+                why = f"it is not one of the values the other knobs allow ({_few(options)})."
+            except ExplorerError as e:
+                why = str(e)
+            refused[knob.name] = len(notices)
+            _ignored(notices, knob.name, q[knob.name], why)
+            stored[knob.name] = before[knob.name]
+        if knob_value(knob, stored[knob.name]) not in options:  # what was there fails with the link's other knobs
+            wanted = _number(q[knob.name])
+            wanted = wanted if wanted is not None else knob_value(knob, before[knob.name])
+            nearest = min(options, key=lambda v: abs(v - wanted))
+            stored[knob.name] = widget_value(knob, nearest)
+            notices[refused[knob.name]] += f" The nearest valid {knob.title}, {nearest}, is shown."
     if "input" in q:
         try:
             c, h, w = parse_input_shape(q["input"])
@@ -430,6 +442,13 @@ def restore_from_url(families: dict) -> None:
             state["input"] = [c, h, w, h == w]
     if notices:
         st.session_state[NOTICES] = notices
+
+
+def _number(text) -> int | None:
+    try:
+        return whole(text)
+    except ValueError:
+        return None
 
 
 def _few(values, shown: int = 6) -> str:
