@@ -7,7 +7,7 @@ from explorer.analysis import compare as side_by_side
 from explorer.analysis.report import shape_text
 from explorer.errors import ExplorerError
 from explorer.notation import MAX_LAYERS, origins
-from ui import graphs, labs, network, notices
+from ui import graphs, labs, network, notices, sidebar
 from ui.sidebar import CUSTOM, current_selection
 
 URL_KEY = "net"  # this page's own query parameter: the text of the box
@@ -36,9 +36,8 @@ def _fill_box():
 
 
 def _open_in_explore():
-    st.session_state.update(
-        {"family": "custom", "custom.preset": CUSTOM, "custom.spec": st.session_state[BOX], "builder.goto": True}
-    )
+    sidebar.choose("custom", CUSTOM, {"spec": st.session_state[BOX]})
+    st.session_state["builder.goto"] = True
 
 
 left, right = st.columns([3, 2])
@@ -77,11 +76,12 @@ if st.session_state.pop("builder.goto", False):
     st.switch_page("app_pages/explore.py")
 
 selection = current_selection()
+shape = sidebar.declared_input(family, {"spec": text}) or selection.input_shape  # input_shape= wins
 try:
-    analysis = analyze("custom", selection.input_shape, spec=text)
+    analysis = analyze("custom", shape, spec=text)
 except ExplorerError as e:
     try:
-        where = origins(text, selection.input_shape[0])
+        where = origins(text, shape[0])
     except ExplorerError:
         where = None
     labs.spec_error(e, text, where)
@@ -103,7 +103,7 @@ with tab_compare:
     other_name = st.selectbox("Preset", presets, key="builder.compare", format_func=lambda n: catalogue[n].title)
     labs.keep("builder.compare")
     try:
-        other = analyze(other_name, selection.input_shape)
+        other = analyze(other_name, shape)
     except ExplorerError as e:
         notices.show_error(e)
     else:
@@ -111,9 +111,9 @@ with tab_compare:
         rows = side_by_side.layers(analysis, other)
         same = sum(r["same"] for r in rows)
         st.caption(
-            f"Weight layers in order, at {shape_text(selection.input_shape)}: {same} of {len(rows)} have "
+            f"Weight layers in order, at {shape_text(shape)}: {same} of {len(rows)} have "
             "the same output and the same parameters."
         )
         st.dataframe(rows, hide_index=True, key="builder.compare.layers")
 with tab_code:
-    labs.export_section("custom", selection.input_shape, {"spec": text}, key="builder.code")
+    labs.export_section("custom", shape, {"spec": text}, key="builder.code")

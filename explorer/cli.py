@@ -28,7 +28,7 @@ from .errors import ExplorerError, KnobError
 from .experiments import all_experiments, get_experiment, run_experiment
 from .families.resnet_paths import MAX_BLOCKS, scientific
 from .families.resnet_paths import summary as paths_summary
-from .labs.export import to_pytorch
+from .labs.export import to_pytorch, write
 from .live import latency
 from .registry import all_families, parse_input_shape
 
@@ -171,9 +171,8 @@ def cmd_summary(args) -> int:
 def cmd_export(args) -> int:
     name, shape, knobs = network_arguments(args)
     export = to_pytorch(name, shape, **knobs)
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(export.code)
+    if args.output is not None:
+        write(export, args.output)
     else:
         print(export.code, end="")
     return 0
@@ -264,8 +263,42 @@ def torch_device_name() -> str:
     return latency.machine(1, "cuda").cpu
 
 
+class UsageError(ExplorerError):
+    """A command line argparse refuses: printed as one sentence, not argparse's usage block."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse prints the usage and exits; the project prints one sentence
+        raise UsageError(f"{message[0].upper()}{message[1:]} (see '{self.prog} --help').")
+
+
+# Options that take a value: a value that starts with '-' (--input -3x32x32) is passed on as the value, so its own
+# check explains what is wrong, instead of argparse's "expected one argument".
+VALUE_OPTIONS = {
+    "--input": "--input",
+    "--set": "--set",
+    "--spec": "--spec",
+    "-o": "--output",
+    "--output": "--output",
+    "--data-dir": "--data-dir",
+}
+
+
+def _join_dashed_values(argv: list[str]) -> list[str]:
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in VALUE_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-") and argv[i + 1] != "--":
+            out.append(f"{VALUE_OPTIONS[arg]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m explorer", description="Architecture Explorer from the terminal.")
+    parser = _Parser(prog="python -m explorer", description="Architecture Explorer from the terminal.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="families, presets and knobs")
     p.add_argument("--json", action="store_true")
@@ -320,8 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(_join_dashed_values(list(sys.argv[1:] if argv is None else argv)))
         return args.func(args)
     except ExplorerError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -24,6 +24,7 @@ from torch import nn
 
 from .errors import SpecError
 from .layers import SamePad2d
+from .registry import MAX_CHANNELS, MAX_SIDE
 
 MAX_CHARS = 100_000
 MAX_LAYERS = 1_000  # VGG-19 is 25 layers in this notation; ResNet-1202's convolutions alone would be 1,202
@@ -57,6 +58,7 @@ class Layer:
     activation: str | None = None  # applied after a conv or dense layer, or the layer itself for kind "act"
     rate: float | None = None
     pool: str | None = None  # "max" or "avg" for globalpool
+    input_shape: tuple | None = None  # Keras's input_shape=(H, W, C) on the first layer, as C x H x W
 
     def notation_text(self) -> str:
         """The layer in the form it was written, from the parsed values (never the raw text)."""
@@ -199,7 +201,7 @@ def _keras(title, kind, positional, defaults, **fixed):
         "title": title,
         "kind": kind,
         "positional": positional,
-        "defaults": {"name": None, **defaults},
+        "defaults": {"name": None, "input_shape": None, **defaults},
         "fixed": fixed,
     }
 
@@ -650,6 +652,7 @@ def _keras_layer(spec: dict, head: Token, args: dict) -> Layer:
         if fields["activation"] is None:
             bad("activation", "'linear' does nothing: leave the layer out")
     fields["name"] = _name(values["name"], bad)
+    fields["input_shape"] = _input_shape(values["input_shape"], bad)
     return Layer(kind, head.line, head.column, head.text, "keras", **fields)
 
 
@@ -683,6 +686,29 @@ def _activation(v, bad):
     return v.lower()
 
 
+# attributes every nn.Module has (forward, training, cuda, _modules...): PyTorch refuses them as layer names
+_MODULE_ATTRIBUTES = frozenset(dir(nn.Sequential()))
+
+
+def _input_shape(v, bad):
+    """Keras's input_shape=(height, width, channels) -> (C, H, W), within the explorer's input limits."""
+    if v is None:
+        return None
+    if not isinstance(v, tuple) or len(v) != 3 or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+        bad(
+            "input_shape",
+            "must be three whole numbers (height, width, channels) as Keras writes it, e.g. (32, 32, 3), "
+            f"found {_shown(v)}",
+        )
+    h, w, c = v
+    if min(v) < 1 or max(h, w) > MAX_SIDE or c > MAX_CHANNELS:
+        bad(
+            "input_shape",
+            f"must have sides from 1 to {MAX_SIDE} and 1 to {MAX_CHANNELS} channels, found {_shown(v)}",
+        )
+    return (c, h, w)
+
+
 def _name(v, bad):
     if v is None:
         return None
@@ -694,6 +720,8 @@ def _name(v, bad):
         bad("name", "cannot contain '.', which PyTorch uses between nested layer names")
     if not v.isprintable():
         bad("name", "cannot contain control characters")
+    if v in _MODULE_ATTRIBUTES:
+        bad("name", f"'{v}' is taken by PyTorch (every nn.Module has an attribute of that name): choose another name")
     return v
 
 
@@ -708,6 +736,16 @@ def _check(layers: list[Layer]) -> tuple[Layer, ...]:
         )
     names: dict[str, Layer] = {}
     flat_since: Layer | None = None
+    for layer in layers[1:]:
+        if layer.input_shape is not None:
+            raise SpecError(
+                "input_shape= sets the network's input and belongs on the first layer only (as in Keras); "
+                "move it there",
+                layer.line,
+                layer.column,
+                layer.text,
+                "input_shape on the first layer",
+            )
     for layer in layers:
         if layer.name is not None:
             if layer.name in names:
@@ -886,6 +924,12 @@ def _activation_module(name: str):
         "sigmoid": nn.Sigmoid,
         "tanh": nn.Tanh,
     }[name]()
+
+
+def declared_input(text: str) -> tuple | None:
+    """The input the text declares with Keras's input_shape= on its first layer (C, H, W), or None."""
+    layers = parse(text)
+    return layers[0].input_shape
 
 
 def build(text: str, in_channels: int = 3):

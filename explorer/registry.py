@@ -11,6 +11,8 @@ import difflib
 import functools
 import inspect
 import math
+import numbers
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,9 @@ class Knob:
     optional: bool = False  # None is allowed and means "derived from the other knobs"
     auto: str = ""  # how the value is derived when it is None
     max_len: int = 8  # for "ints": the longest list accepted; for "text": the most characters
+    # the valid values given the other knobs (ResNet's depth: 6n+2 or 9n+2 with the CIFAR stem), for a control
+    # that offers only those; None: every whole number of the range
+    values: Callable[[dict], tuple] | None = field(default=None, compare=False)
 
     def __post_init__(self):
         assert self.kind in KINDS, self.kind
@@ -63,7 +68,7 @@ class Knob:
             value = self._convert(value)
         except (TypeError, ValueError):
             raise KnobError(
-                f"'{self.name}' expects {self._type_text()}, got {value!r}; {self._range_text()}."
+                f"'{self.name}' expects {self._type_text()}, got {shorten(value)}; {self._range_text()}."
             ) from None
         self.validate(value)
         return value
@@ -87,10 +92,12 @@ class Knob:
                 if not value.is_integer():
                     raise ValueError(value)
                 return int(value)
-            return int(str(value).strip()) if isinstance(value, str) else int(value)
+            return whole(value) if isinstance(value, str) else int(value)
         if self.kind == "float":
             if isinstance(value, bool):
                 raise ValueError(value)
+            if isinstance(value, str) and not _DECIMAL.fullmatch(value.strip()):
+                raise ValueError(value)  # unicode digits, '1_0', 'nan', 'inf'
             number = float(value)
             if not math.isfinite(number):
                 raise ValueError(value)
@@ -102,9 +109,11 @@ class Knob:
             raise ValueError(value)
         # ints: "6,12,24,16", "6-12-24-16", "(6, 12, 24, 16)" or a sequence
         if isinstance(value, str):
-            text = value.strip().strip("()[]")
-            parts = [p for p in text.replace("-", ",").replace(" ", ",").split(",") if p]
-            return tuple(int(p) for p in parts)
+            text = value.strip().strip("()[]").strip()
+            if _DASHED.fullmatch(text):  # 6-12-24-16: dashes as separators only between plain numbers
+                return tuple(whole(p) for p in text.split("-"))
+            parts = [p for p in re.split(r"[,\s]+", text) if p]  # '6,-12,24' keeps its sign (and is refused)
+            return tuple(whole(p) for p in parts)
         return tuple(int(v) for v in value)
 
     def validate(self, value: Any) -> None:
@@ -167,6 +176,28 @@ class Knob:
         return ", ".join(str(c) for c in self.choices)
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
+_DECIMAL = re.compile(r"[+-]?([0-9]{1,12}(\.[0-9]{0,12})?|\.[0-9]{1,12})([eE][+-]?[0-9]{1,3})?")
+_DASHED = re.compile(r"[0-9]{1,12}(-[0-9]{1,12})+")
+SHOWN = 40  # characters of a user's value quoted in a message
+
+
+def whole(text) -> int:
+    """A whole number written with ASCII digits (int() also takes '２０', '1_0' and 5,000 digits): else ValueError."""
+    text = str(text).strip()
+    if not _WHOLE.fullmatch(text):
+        raise ValueError(text)
+    return int(text)
+
+
+def shorten(value, limit: int = SHOWN) -> str:
+    """A user's value quoted in a message: repr-quoted, cut to `limit` characters with its length."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        return f"'{text[: limit - 10]}…' ({len(text):,} characters)"
+    return f"'{text}'" if isinstance(value, str) else text
+
+
 def _num(x) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
@@ -199,6 +230,8 @@ class Family:
     summary: str = ""
     derive: Callable[[dict], dict] | None = None  # fills auto knobs, checks combinations
     input_knob: str | None = None  # a knob that is the input side (MobileNet's resolution)
+    # the input the knobs themselves declare (a custom network's Keras input_shape=), or None
+    input_from: Callable[[dict], tuple | None] | None = None
     presets: dict[str, Preset] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -222,7 +255,7 @@ class Family:
         for k in self.knobs:
             if k.name == name:
                 return k
-        raise KnobError(f"{self.title} has no knob '{name}'; its knobs are {', '.join(self.knob_names)}.")
+        raise KnobError(f"{self.title} has no knob {shorten(name)}; its knobs are {', '.join(self.knob_names)}.")
 
     @property
     def knob_names(self) -> list[str]:
@@ -309,7 +342,7 @@ def _unknown(name: str) -> str:
         if close
         else " Run 'python -m explorer list' to see them."
     )
-    return f"'{name}' is neither a family nor a preset.{hint}"
+    return f"{shorten(str(name))} is neither a family nor a preset.{hint}"
 
 
 @dataclass(frozen=True)
@@ -338,6 +371,15 @@ def configure(name: str, input_shape=None, **knobs) -> Config:
         and not (family.input_knob and family.input_knob in knobs)
     ):
         input_shape = preset.input_shape
+    declared = family.input_from(values) if family.input_from else None
+    if declared is not None:
+        if input_shape is not None and tuple(input_shape) != tuple(declared):
+            given = "x".join(str(v) for v in input_shape)
+            raise KnobError(
+                f"The network declares its input as {'x'.join(map(str, declared))} (input_shape= on its first "
+                f"layer) but the input given is {shorten(given)}; give one of them only."
+            )
+        input_shape = declared
     shape = check_input_shape(family.input_for(values, input_shape))
     if family.input_knob and shape[1] == shape[2]:  # the input side and the knob are one value
         try:
@@ -354,10 +396,10 @@ MAX_CHANNELS = 64
 
 def check_input_shape(shape) -> tuple[int, int, int]:
     try:
-        c, h, w = (int(v) for v in shape)
+        c, h, w = (_side(v) for v in shape)
     except (TypeError, ValueError):
         raise KnobError(
-            f"The input shape must be three whole numbers C x H x W, e.g. 3x32x32; got {shape!r}."
+            f"The input shape must be three whole numbers C x H x W, e.g. 3x32x32; got {shorten(shape)}."
         ) from None
     if min(c, h, w) < 1:
         raise KnobError(f"Every side of the input must be at least 1; got {c}x{h}x{w}.")
@@ -369,15 +411,28 @@ def check_input_shape(shape) -> tuple[int, int, int]:
     return (c, h, w)
 
 
+def _side(v) -> int:
+    """One side of an input shape: a whole number (32.0 is 32; 32.7, True and '32' are refused, not truncated)."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise ValueError(v)
+    if not isinstance(v, numbers.Integral) and not (math.isfinite(v) and float(v).is_integer()):
+        raise ValueError(v)
+    return int(v)
+
+
 def parse_input_shape(text: str) -> tuple[int, int, int]:
     """'3x32x32' or '3,32,32' -> (3, 32, 32)."""
     parts = [p for p in str(text).lower().replace("×", "x").replace(",", "x").split("x") if p.strip()]
     if len(parts) == 1:
         parts = ["3", parts[0], parts[0]]
     if len(parts) != 3:
-        raise KnobError(f"The input shape must look like 3x32x32 (channels x height x width); got '{text}'.")
+        raise KnobError(
+            f"The input shape must look like 3x32x32 (channels x height x width); got {shorten(str(text))}."
+        )
     try:
-        values = tuple(int(p) for p in parts)
+        values = tuple(whole(p) for p in parts)
     except ValueError:
-        raise KnobError(f"The input shape must look like 3x32x32 (channels x height x width); got '{text}'.") from None
+        raise KnobError(
+            f"The input shape must look like 3x32x32 (channels x height x width); got {shorten(str(text))}."
+        ) from None
     return check_input_shape(values)

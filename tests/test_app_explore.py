@@ -55,7 +55,7 @@ def test_choosing_a_preset_loads_its_knobs(app):
     at.selectbox(key="resnet.preset").set_value("resnet56").run()
     no_exceptions(at)
     assert metric(at, "Parameters") == "853,018"
-    assert at.number_input(key="resnet.depth").value == 56
+    assert at.selectbox(key="resnet.depth").value == 56
 
 
 def test_a_link_reproduces_the_view(app):
@@ -65,7 +65,7 @@ def test_a_link_reproduces_the_view(app):
     assert metric(at, "Parameters") == "853,018"
     assert at.slider(key="in.h").value == 40
     # and the URL follows the widgets: a knob that leaves the preset is written, with the input
-    at.number_input(key="resnet.depth").set_value(110).run()
+    at.selectbox(key="resnet.depth").set_value(110).run()
     assert at.query_params["depth"] == "110" and at.query_params["preset"] == "resnet56"
     assert at.query_params["input"] == "3x40x40"
     again = app(query=dict(at.query_params))

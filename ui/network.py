@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import analyze, get_family
+from explorer import analyze
 from explorer.analysis.report import human, records, shape_text
 from explorer.errors import ExplorerError
 from explorer.reference import matches_setting, published_for
 from ui.measured import columns as measured_columns
 from ui.notices import escape_markdown, show_error
-from ui.sidebar import IN_C, IN_H, IN_SQUARE, IN_W
+from ui.sidebar import use_input
 
 
 def analysis_of(selection):
@@ -48,13 +48,7 @@ def totals(analysis) -> None:
 
 
 def _use_setting(shape, family: str | None = None) -> None:
-    st.session_state.update({IN_C: shape[0], IN_H: shape[1], IN_W: shape[2], IN_SQUARE: shape[1] == shape[2]})
-    knob = get_family(family).input_knob if family else None
-    if knob and shape[1] == shape[2]:  # MobileNet: the input side is a knob's slider
-        try:
-            st.session_state[f"{family}.{knob}"] = get_family(family).knob(knob).coerce(shape[1])
-        except ExplorerError:
-            pass  # outside the knob's range: the input stays as it was
+    use_input(shape, family)
 
 
 def published(analysis) -> None:

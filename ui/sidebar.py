@@ -1,10 +1,16 @@
 """The shared sidebar: family, preset, every knob and the input size, mirrored in the URL.
 
 Widgets are generated from each family's knob declarations; widget keys are namespaced by family
-("resnet.depth") and the values live in st.session_state, so they survive page switches. The URL
-mirrors the choice with plain names (?family=resnet&preset=resnet56&depth=56&input=3x32x32), so a
-copied link reproduces the view. (Streamlit's bind="query-params" writes a selectbox's label, not its
-value, into the URL: "VGG-16 (config D)" instead of "vgg16"; hence this module does it.)
+("resnet.depth"). The URL mirrors the choice with plain names (?family=resnet&preset=resnet56&depth=56&input=3x32x32),
+so a copied link reproduces the view. (Streamlit's bind="query-params" writes a selectbox's label, not its value,
+into the URL: "VGG-16 (config D)" instead of "vgg16"; hence this module does it.)
+
+Where the selection lives: in one plain session_state entry (STATE), never only in widget state. Streamlit drops
+the state of a widget a run does not draw (another family's knobs), and a widget whose value comes from
+session_state but whose declared default is its minimum is first drawn at that minimum by the browser (seen in
+Chromium for 20-235 ms after a reload, and for good when a folded expander remounts it, which sent the minimum
+back). So every widget is drawn with value=/index= taken from STATE, its key is re-seeded from STATE when it
+differs, and its on_change callback (run before the script) writes the user's change into STATE.
 """
 
 from __future__ import annotations
@@ -14,12 +20,17 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from explorer import all_families
+from explorer.analysis.compare import natural_input
 from explorer.errors import ExplorerError
-from explorer.registry import Family, Knob, parse_input_shape
+from explorer.registry import MAX_CHANNELS, Family, Knob, parse_input_shape, shorten, whole
+from ui.notices import escape_markdown
 
 CUSTOM = "custom"
+AUTO = "auto"  # a choice knob's "derived from the other knobs" entry (None would show "Choose an option")
 IN_C, IN_H, IN_W, IN_SQUARE = "in.c", "in.h", "in.w", "in.square"
-MAX_SLIDER_SIDE = 512  # the URL and the CLI accept up to explorer.registry.MAX_SIDE
+MAX_SLIDER_SIDE = 512  # the CLI and explorer.analyze accept up to explorer.registry.MAX_SIDE
+STATE = "sidebar.state"
+NOTICES = "sidebar.notices"
 
 
 @dataclass
@@ -42,24 +53,114 @@ class Selection:
 
 
 def widget_value(knob: Knob, value):
-    """A knob value as its widget holds it (text for lists of numbers)."""
+    """A knob value as its widget holds it (text for lists of numbers, AUTO for an automatic choice)."""
     if knob.kind == "ints":
         return ",".join(str(v) for v in value) if value is not None else ""
+    if knob.kind == "choice" and value is None:
+        return AUTO
     return value
 
 
-def _load_preset(family: Family, key: str) -> None:
-    """Preset chosen: write its values into the knob widgets (the user can then move them)."""
-    name = st.session_state.get(key)
+def knob_value(knob: Knob, value):
+    """A widget's value as the engine takes it."""
+    if knob.kind == "choice" and value == AUTO:
+        return None
+    return value
+
+
+# -- the selection, kept outside widget state ------------------------------------------------------------------
+
+
+def _state() -> dict:
+    if STATE not in st.session_state:
+        family = next(iter(all_families().values()))
+        c, h, w = family.default_input
+        st.session_state[STATE] = {"family": family.name, "presets": {}, "knobs": {}, "input": [c, h, w, h == w]}
+    return st.session_state[STATE]
+
+
+def _preset_of(family: Family) -> str:
+    return _state()["presets"].setdefault(family.name, _default_preset(family))
+
+
+def _knobs_of(family: Family) -> dict:
+    stored = _state()["knobs"].setdefault(family.name, {})
+    for knob in family.knobs:
+        stored.setdefault(knob.name, widget_value(knob, knob.default))
+    return stored
+
+
+def _apply_preset(family: Family, name: str) -> None:
+    """A preset chosen: its knob values, and its input (a later input change by the user stands)."""
+    state = _state()
+    state["presets"][family.name] = name
     values = family.defaults()
     if name in family.presets:
         values.update(family.presets[name].knobs)
-    for knob in family.knobs:
-        st.session_state[f"{family.name}.{knob.name}"] = widget_value(knob, values[knob.name])
-    preset = family.presets.get(name)
-    if preset is not None and preset.input_shape:
-        c, h, w = preset.input_shape
-        st.session_state[IN_C], st.session_state[IN_H], st.session_state[IN_W] = c, h, w
+        if not family.input_knob:
+            c, h, w = natural_input(name)[0]
+            if max(h, w) <= MAX_SLIDER_SIDE and c <= MAX_CHANNELS:
+                state["input"] = [c, h, w, h == w]
+    state["knobs"][family.name] = {k.name: widget_value(k, values[k.name]) for k in family.knobs}
+
+
+def choose(family: str, preset: str | None = None, knobs: dict | None = None) -> None:
+    """Select a network from a page (the Custom builder's "open in Explore"): family, preset or custom knobs."""
+    fam = all_families()[family]
+    _state()["family"] = family
+    _apply_preset(fam, preset or CUSTOM)
+    for name, value in (knobs or {}).items():
+        _state()["knobs"][family][name] = widget_value(fam.knob(name), value)
+
+
+def set_knob(family: str, name: str, value) -> None:
+    """A page's or view's button that sets one of the sidebar's knobs (FractalNet's "keep only this column")."""
+    fam = all_families()[family]
+    _knobs_of(fam)[name] = widget_value(fam.knob(name), value)
+
+
+def use_input(shape, family: str | None = None) -> None:
+    """A page's button that sets the sidebar's input (Explore's "use this input"); MobileNet's is its resolution."""
+    c, h, w = shape
+    fam = all_families()[family] if family else None
+    if fam is not None and fam.input_knob:
+        if h == w:
+            try:
+                _knobs_of(fam)[fam.input_knob] = fam.knob(fam.input_knob).coerce(h)
+            except ExplorerError:
+                pass  # outside the knob's range: the input stays as it was
+    if max(h, w) <= MAX_SLIDER_SIDE:
+        _state()["input"] = [c, h, w, h == w]
+
+
+def _stored(path: tuple, key: str, convert=None):
+    """on_change: the widget's new value into STATE (callbacks run before the script)."""
+
+    def store():
+        value = st.session_state[key]
+        target = _state()
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = convert(value) if convert else value
+        st.session_state.pop(NOTICES, None)  # the link's notices are answered once the user changes something
+
+    return store
+
+
+def _seed(key: str, value) -> None:
+    """Give a widget its value from STATE (when Streamlit dropped it or a preset changed it)."""
+    if st.session_state.get(key, _MISSING) != value:
+        st.session_state[key] = value
+
+
+_MISSING = object()
+
+
+def _changed_preset() -> None:
+    state = _state()
+    family = all_families()[state["family"]]
+    _apply_preset(family, st.session_state[f"{family.name}.preset"])
+    st.session_state.pop(NOTICES, None)
 
 
 def _default_preset(family: Family) -> str:
@@ -70,63 +171,137 @@ def _default_preset(family: Family) -> str:
     return CUSTOM
 
 
-def knob_widget(container, family: Family, knob: Knob):
-    key = f"{family.name}.{knob.name}"
+# -- the widgets ------------------------------------------------------------------------------------------------
+
+
+def knob_options(family: Family, knob: Knob, knobs: dict) -> list | None:
+    """The valid values of a knob given the others (ResNet's depth: 6n+2 or 9n+2), or None for a free range."""
+    if knob.values is None:
+        return None
+    try:
+        others = {k.name: k.coerce(knob_value(k, knobs[k.name])) for k in family.knobs if k.name != knob.name}
+    except ExplorerError:
+        others = family.defaults()
+    return list(knob.values(others))
+
+
+def knob_widget(container, owner, knob: Knob):
+    """A widget for a knob of an experiment (ui.experiments), its value in widget state under '<owner>.<knob>'."""
+    key = f"{owner.name}.{knob.name}"
     if key not in st.session_state:
         st.session_state[key] = widget_value(knob, knob.default)
-    label, help_text = knob.title, knob.help + (f" Empty or auto: {knob.auto}." if knob.optional else "")
+    label, help_text = knob.title, knob.help + (f" Auto: {knob.auto}." if knob.optional else "")
     common = dict(key=key, help=help_text)
     if knob.kind == "bool":
         return container.toggle(label, **common)
     if knob.kind == "choice":
-        options = ([None] if knob.optional else []) + list(knob.choices)
-        return container.selectbox(
-            label, options, format_func=lambda v: f"auto ({knob.auto})" if v is None else str(v), **common
-        )
+        options = ([AUTO] if knob.optional else []) + list(knob.choices)
+        value = container.selectbox(label, options, format_func=lambda v: _auto_text(knob, v), **common)
+        return knob_value(knob, value)
     if knob.kind == "ints":
         return container.text_input(label, **common)
+    if knob.kind == "float":
+        step = float(knob.step or 0.05)
+        decimals = max(2, len(f"{step:g}".partition(".")[2]))
+        return container.slider(label, float(knob.low), float(knob.high), step=step, format=f"%.{decimals}f", **common)
+    if knob.optional or knob.high - knob.low > 400:
+        placeholder = f"auto: {knob.auto}" if knob.optional else None
+        return container.number_input(label, int(knob.low), int(knob.high), step=1, placeholder=placeholder, **common)
+    return container.slider(label, int(knob.low), int(knob.high), step=int(knob.step or 1), **common)
+
+
+def _auto_text(knob: Knob, v) -> str:
+    return f"auto: {knob.auto}" if v == AUTO else str(v)
+
+
+def _family_knob_widget(container, family: Family, knob: Knob, knobs: dict):
+    key = f"{family.name}.{knob.name}"
+    value = knobs[knob.name]
+    _seed(key, value)
+    label = knob.title
+    help_text = knob.help + (f" Auto: {knob.auto}." if knob.optional else "")
+    common = dict(key=key, help=help_text, on_change=_stored(("knobs", family.name, knob.name), key))
+    if knob.kind == "bool":
+        return container.toggle(label, value=bool(value), **common)
+    options = knob_options(family, knob, knobs)
+    if knob.kind == "choice" or options is not None:
+        if options is None:
+            options = ([AUTO] if knob.optional else []) + list(knob.choices)
+        if value not in options:  # e.g. a CIFAR depth kept after switching to the ImageNet stem: shown, and refused
+            options = [value, *options]
+
+        return container.selectbox(
+            label, options, index=options.index(value), format_func=lambda v: _auto_text(knob, v), **common
+        )
+    if knob.kind == "ints":
+        return container.text_input(label, value=value, **common)
     if knob.kind == "text":  # a custom network's layers: the Custom builder page has the roomy version
-        return container.text_area(label, height=220, **common)
+        return container.text_area(label, value=value, height=220, **common)
     if knob.kind == "float":
         step = float(knob.step or 0.05)
         decimals = max(2, len(f"{step:g}".partition(".")[2]))  # SqueezeNet's SR 0.125 must not show as 0.13
-        return container.slider(label, float(knob.low), float(knob.high), step=step, format=f"%.{decimals}f", **common)
+        return container.slider(
+            label, float(knob.low), float(knob.high), float(value), step=step, format=f"%.{decimals}f", **common
+        )
     if knob.optional or knob.high - knob.low > 400:
         return container.number_input(
             label,
             int(knob.low),
             int(knob.high),
+            value,
             step=1,
             placeholder=f"auto: {knob.auto}" if knob.optional else None,
             **common,
         )
-    return container.slider(label, int(knob.low), int(knob.high), step=int(knob.step or 1), **common)
+    return container.slider(label, int(knob.low), int(knob.high), int(value), step=int(knob.step or 1), **common)
+
+
+def declared_input(family: Family, knobs: dict) -> tuple | None:
+    """The input the knobs declare (Keras's input_shape= in a custom network), or None (also for a text with an
+    error: the page shows that error)."""
+    if family.input_from is None:
+        return None
+    try:
+        return family.input_from(knobs)
+    except ExplorerError:
+        return None
 
 
 def input_widgets(container, family: Family, knobs: dict) -> tuple:
-    for key, value in (
-        (IN_C, family.default_input[0]),
-        (IN_H, family.default_input[1]),
-        (IN_W, family.default_input[2]),
-        (IN_SQUARE, True),
-    ):
-        st.session_state.setdefault(key, value)
+    c, h, w, square = _state()["input"]
+    for key, value in ((IN_C, c), (IN_H, h), (IN_W, w), (IN_SQUARE, square)):
+        _seed(key, value)
     channels = container.number_input(
-        "Input channels (C)", 1, 64, step=1, key=IN_C, help="3 for RGB images, 1 for grey-scale."
+        "Input channels (C)",
+        1,
+        MAX_CHANNELS,
+        c,
+        step=1,
+        key=IN_C,
+        help="3 for RGB images, 1 for grey-scale.",
+        on_change=_stored(("input", 0), IN_C),
     )
+    declared = declared_input(family, knobs)
+    if declared is not None:  # a custom network with Keras's input_shape= on its first layer
+        container.caption(f"Input {'×'.join(map(str, declared))}, set by input_shape= in the layers.")
+        return declared
     if family.input_knob:  # MobileNet: the resolution knob is the input side
         side = knobs.get(family.input_knob) or family.default_input[1]
         container.caption(f"Input {channels}×{side}×{side}, set by '{family.knob(family.input_knob).title}'.")
         return channels, int(side), int(side)
-    square = container.toggle("Square input", key=IN_SQUARE)
+    square = container.toggle("Square input", square, key=IN_SQUARE, on_change=_stored(("input", 3), IN_SQUARE))
     height = container.slider(
         "Input size (height)" if not square else "Input size",
         1,
         MAX_SLIDER_SIDE,
+        h,
         key=IN_H,
         help="32 for CIFAR-10, 224 for ImageNet.",
+        on_change=_stored(("input", 1), IN_H),
     )
-    width = height if square else container.slider("Input width", 1, MAX_SLIDER_SIDE, key=IN_W)
+    if square:
+        return channels, height, height
+    width = container.slider("Input width", 1, MAX_SLIDER_SIDE, w, key=IN_W, on_change=_stored(("input", 2), IN_W))
     return channels, height, width
 
 
@@ -138,23 +313,35 @@ def architecture_sidebar(expanded: bool = True) -> Selection:
     sb = st.sidebar
     sb.header("Architecture")
     restore_from_url(families)
-    family_name = sb.selectbox("Family", list(families), key="family", format_func=lambda n: families[n].title)
+    state = _state()
+    names = list(families)
+    _seed("family", state["family"])
+    family_name = sb.selectbox(
+        "Family",
+        names,
+        index=names.index(state["family"]),
+        key="family",
+        format_func=lambda n: families[n].title,
+        on_change=_stored(("family",), "family"),
+    )
     family = families[family_name]
     preset_key = f"{family.name}.preset"
-    st.session_state.setdefault(preset_key, _default_preset(family))
+    current = _preset_of(family)
+    _seed(preset_key, current)
     options = list(family.presets) + [CUSTOM]
     preset = sb.selectbox(
         "Preset",
         options,
+        index=options.index(current),
         key=preset_key,
         format_func=lambda n: "custom (knobs below)" if n == CUSTOM else family.presets[n].title,
-        on_change=_load_preset,
-        args=(family, preset_key),
+        on_change=_changed_preset,
     )
     if not expanded:
         sb.caption("This page does not use the architecture below; Explore, Compare and the labs do.")
+    stored = _knobs_of(family)
     with sb.expander("Knobs", expanded=expanded):
-        knobs = {knob.name: knob_widget(st, family, knob) for knob in family.knobs}
+        knobs = {knob.name: knob_value(knob, _family_knob_widget(st, family, knob, stored)) for knob in family.knobs}
     with sb.expander("Input", expanded=expanded):
         shape = input_widgets(st, family, knobs)
     preset = None if preset == CUSTOM else preset
@@ -164,43 +351,115 @@ def architecture_sidebar(expanded: bool = True) -> Selection:
     selection = Selection(family.name, preset, knobs, shape)
     st.session_state["selection"] = selection
     mirror_in_url(family, selection)
+    show_link_notices()
     return selection
 
+
+# -- the link ---------------------------------------------------------------------------------------------------
 
 URL_KEYS = ("family", "preset", "input")
 
 
+def _ignored(notices: list, what: str, value, why: str) -> None:
+    notices.append(f"The link's {what}={shorten(value)} was ignored: {why}")
+
+
 def restore_from_url(families: dict) -> None:
-    """On a session's first run, take family, preset, knobs and input from the link."""
+    """On a session's first run, take family, preset, knobs and input from the link; name each value ignored."""
     if st.session_state.get("url.restored"):
         return
     st.session_state["url.restored"] = True
     q = st.query_params
+    notices: list[str] = []
+    state = _state()
     name = q.get("family")
-    if name not in families:
-        name = next((p.family for p in _presets(families) if p.name == q.get("preset")), "vgg")
-    family = families[name]
-    st.session_state["family"] = name
+    if name is not None and name not in families:
+        _ignored(notices, "family", name, f"there is no such family; the families are {', '.join(families)}.")
+        name = None
     preset = q.get("preset")
+    if name is None:
+        name = next((p.family for p in _presets(families) if p.name == preset), state["family"])
+    family = families[name]
+    if name != state["family"]:
+        c, h, w = family.default_input
+        state["input"] = [c, h, w, h == w]
+    state["family"] = name
     if preset in family.presets:
-        st.session_state[f"{name}.preset"] = preset
-        _load_preset(family, f"{name}.preset")
-    elif "preset" in q or any(k.name in q for k in family.knobs):
-        st.session_state[f"{name}.preset"] = CUSTOM
+        _apply_preset(family, preset)
+    else:
+        if preset is not None and preset != CUSTOM:
+            _ignored(
+                notices,
+                "preset",
+                preset,
+                f"{family.title} has no such preset; its presets are {', '.join(family.presets)}.",
+            )
+        if preset is not None or any(k.name in q for k in family.knobs):
+            state["presets"][name] = CUSTOM
+    stored = _knobs_of(family)
+    before = dict(stored)
+    refused: dict[str, int] = {}  # knob -> its notice
     for knob in family.knobs:
-        if knob.name in q:
+        if knob.name not in q:
+            continue
+        try:
+            stored[knob.name] = widget_value(knob, knob.coerce(q[knob.name]))
+        except ExplorerError as e:
+            refused[knob.name] = len(notices)
+            _ignored(notices, knob.name, q[knob.name], str(e))
+    for knob in family.knobs:  # a value the control would not offer (a depth that is not 6n+2), once all are read
+        if knob.name not in q or knob.values is None:
+            continue
+        options = knob_options(family, knob, stored)
+        if not options or knob_value(knob, stored[knob.name]) in options:
+            continue
+        if knob.name not in refused:
             try:
-                st.session_state[f"{name}.{knob.name}"] = widget_value(knob, knob.coerce(q[knob.name]))
-            except ExplorerError:
-                st.session_state[f"{name}.{knob.name}"] = (
-                    q[knob.name] if knob.kind == "ints" else widget_value(knob, knob.default)
-                )
+                family.resolve({k.name: knob_value(k, stored[k.name]) for k in family.knobs})
+                why = f"it is not one of the values the other knobs allow ({_few(options)})."
+            except ExplorerError as e:
+                why = str(e)
+            refused[knob.name] = len(notices)
+            _ignored(notices, knob.name, q[knob.name], why)
+            stored[knob.name] = before[knob.name]
+        if knob_value(knob, stored[knob.name]) not in options:  # what was there fails with the link's other knobs
+            wanted = _number(q[knob.name])
+            wanted = wanted if wanted is not None else knob_value(knob, before[knob.name])
+            nearest = min(options, key=lambda v: abs(v - wanted))
+            stored[knob.name] = widget_value(knob, nearest)
+            notices[refused[knob.name]] += f" The nearest valid {knob.title}, {nearest}, is shown."
     if "input" in q:
         try:
             c, h, w = parse_input_shape(q["input"])
-        except ExplorerError:
-            return
-        st.session_state.update({IN_C: c, IN_H: h, IN_W: w, IN_SQUARE: h == w})
+            if max(h, w) > MAX_SLIDER_SIDE:
+                raise ExplorerError(
+                    f"the sidebar's input goes up to {MAX_SLIDER_SIDE} pixels per side (the command line "
+                    "analyses larger inputs: python -m explorer summary NAME --input CxHxW)."
+                )
+        except ExplorerError as e:
+            _ignored(notices, "input", q["input"], str(e))
+        else:
+            state["input"] = [c, h, w, h == w]
+    if notices:
+        st.session_state[NOTICES] = notices
+
+
+def _number(text) -> int | None:
+    try:
+        return whole(text)
+    except ValueError:
+        return None
+
+
+def _few(values, shown: int = 6) -> str:
+    text = ", ".join(str(v) for v in values[:shown])
+    return text + (", ..." if len(values) > shown else "")
+
+
+def show_link_notices() -> None:
+    """The values of the link that were ignored, one sentence each, above the page (until the user changes one)."""
+    for text in st.session_state.get(NOTICES, ()):
+        st.warning(escape_markdown(text), icon=":material/link_off:")
 
 
 def _presets(families):

@@ -65,6 +65,7 @@ register(
         summary="Your own network, written as the VGG paper writes its columns or as Keras code, analysed "
         "layer by layer like every other family.",
         derive=derive,
+        input_from=lambda knobs: notation.declared_input(knobs["spec"]),
     ),
     presets={
         "custom_lecture": {"spec": LECTURE_NETWORK},

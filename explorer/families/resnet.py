@@ -195,6 +195,20 @@ class ResNet(nn.Module):
         return self.head(self.run_blocks(self.stem(x), removed, routes))
 
 
+MAX_DEPTH = 1202
+
+
+def valid_depths(k: dict) -> tuple:
+    """The depths the other knobs allow: Table 1's with the ImageNet stem, 6n+2 (basic) or 9n+2 (bottleneck) with
+    the CIFAR stem (both with an automatic block), n from 1 to MAX_CIFAR_BLOCKS: what the depth control offers."""
+    block = k.get("block")
+    if k.get("stem") == "imagenet":
+        return tuple(d for d, (b, _) in IMAGENET_TABLE_1.items() if block in (None, b))
+    kinds = [block] if block else list(CIFAR_LAYERS_PER_BLOCK)
+    depths = {3 * CIFAR_LAYERS_PER_BLOCK[kind] * n + 2 for kind in kinds for n in range(1, MAX_CIFAR_BLOCKS + 1)}
+    return tuple(sorted(d for d in depths if d <= MAX_DEPTH))
+
+
 def derive(k):
     """Fill the auto knobs (block, width, shortcut) and check that the depth exists."""
     depth, stem = k["depth"], k["stem"]
@@ -254,8 +268,9 @@ register(
                 "Weight layers: 18/34/50/101/152/200 with the ImageNet stem, 6n+2 "
                 "(basic) or 9n+2 (bottleneck) with the CIFAR stem.",
                 8,
-                1202,
+                MAX_DEPTH,
                 label="depth",
+                values=valid_depths,
             ),
             Knob(
                 "block",

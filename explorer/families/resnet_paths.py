@@ -12,7 +12,7 @@ import math
 from fractions import Fraction
 
 from ..errors import ExplorerError, KnobError
-from ..registry import get_family
+from ..registry import get_family, shorten, whole
 
 MAX_BLOCKS = 1000  # 2^1000 has 302 digits; ResNet-1202, the deepest published, has 600 blocks
 MAX_PAGE_BLOCKS = 600  # the page's slider reaches ResNet-1202
@@ -22,9 +22,11 @@ MAX_GRAPH_BLOCKS = 5  # 32 paths, 31 branch nodes
 
 def check_blocks(blocks, limit: int = MAX_BLOCKS) -> int:
     try:
-        n = int(blocks)
+        if isinstance(blocks, bool):
+            raise TypeError(blocks)
+        n = whole(blocks) if isinstance(blocks, str) else int(blocks)  # '５' and 5,000 digits are refused
     except (TypeError, ValueError):
-        raise KnobError(f"The number of residual blocks must be a whole number; got {blocks!r}.") from None
+        raise KnobError(f"The number of residual blocks must be a whole number; got {shorten(blocks)}.") from None
     if isinstance(blocks, float) and not float(blocks).is_integer():
         raise KnobError(f"The number of residual blocks must be a whole number; got {blocks!r}.")
     if not 1 <= n <= limit:

@@ -13,11 +13,15 @@ literals (repr), comments are built from parsed numbers.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import keyword
 import operator
+import os
 import re
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import fx, nn
@@ -28,7 +32,7 @@ from ..build import fx_traced_here, has_lazy, meta_model
 from ..errors import ExplorerError
 from ..layers import SamePad2d
 from ..notation import origins
-from ..registry import configure
+from ..registry import configure, shorten
 
 
 class ExportError(ExplorerError, RuntimeError):
@@ -41,6 +45,50 @@ class Export:
     form: str  # "sequential" or "module"
     explanation: str
     filename: str
+
+
+class WriteError(ExplorerError, OSError):
+    """A file the export cannot write: a folder that does not exist, a directory, no permission, a path too long."""
+
+
+MAX_PATH = 1024  # characters; Linux allows 4,096 but a path this long is a mistake
+
+
+def write(export: Export, path) -> Path:
+    """Write the code to `path` whole or not at all: a temporary file in the same folder, then renamed over it, so a
+    failed write never leaves half a file or destroys the one that was there. OSError becomes one sentence."""
+    text = str(path)
+    if not text.strip():
+        raise WriteError("The output file name is empty; give a file name such as resnet20.py.")
+    if len(text) > MAX_PATH or any(len(part.encode()) > 255 for part in Path(text).parts):
+        raise WriteError(
+            f"The output path {shorten(text)} is too long (at most {MAX_PATH:,} characters and 255 bytes per "
+            "name); choose a shorter one."
+        )
+    target = Path(text)
+    folder = target.parent
+    if target.is_dir():
+        raise WriteError(
+            f"{shorten(text)} is a folder; give a file name inside it, e.g. {shorten(str(target / export.filename))}."
+        )
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise WriteError(f"The folder {shorten(str(folder))} {what}; create it or choose another one.")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise WriteError(f"{shorten(text)} cannot be written (no permission); choose another file.")
+    try:
+        with tempfile.NamedTemporaryFile("w", dir=folder, prefix=f".{target.name[:40]}.", delete=False) as f:
+            temporary = Path(f.name)
+            f.write(export.code)
+        os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists() else 0o644)  # not mkstemp's 0600
+        os.replace(temporary, target)
+    except OSError as e:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            temporary.unlink()
+        raise WriteError(
+            f"{shorten(text)} cannot be written ({e.strerror or e}); choose another file or folder."
+        ) from None
+    return target
 
 
 def to_pytorch(name: str, input_shape=None, **knobs) -> Export:

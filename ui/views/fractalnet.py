@@ -17,7 +17,7 @@ from explorer.families.fractalnet import (
     joins,
     sample_drop_path,
 )
-from ui import graphs
+from ui import graphs, sidebar
 from ui.notices import show_error
 
 FAMILY = "fractalnet"
@@ -105,7 +105,7 @@ def drop_path(analysis, columns: int, blocks: int) -> None:
 
 
 def _keep_column(column: int) -> None:
-    st.session_state[COLUMN_KNOB] = column
+    sidebar.set_knob("fractalnet", COLUMN_KNOB.partition(".")[2], column)
 
 
 def deepest_column(selection, analysis, columns: int, blocks: int) -> None:
