@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 
+from . import lecture
 from .analysis import analyze
 from .analysis.report import to_text
 from .errors import ExplorerError, KnobError
@@ -188,6 +189,21 @@ def cmd_experiment(args) -> int:
     return 0
 
 
+def cmd_prepare(args) -> int:
+    """Every experiment of the lecture path at the lecture's settings, so each step loads in class from the cache."""
+    last = [-1.0]
+
+    def progress(fraction: float, text: str) -> None:
+        if args.quiet or fraction - last[0] < 0.01 and fraction < 1:
+            return
+        last[0] = fraction
+        print(f"[{fraction:6.1%}] {text}", file=sys.stderr, flush=True)
+
+    done = lecture.prepare(progress, args.data_dir)
+    print(lecture.prepared_report(done))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description="Architecture Explorer from the terminal.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -228,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("prepare", help="run every experiment of the lecture path now, so that class loads them at once")
+    p.add_argument("--data-dir", metavar="DIR", help="the local CIFAR-10 folder, if an experiment uses it")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=cmd_prepare)
     return parser
 
 
