@@ -7,6 +7,7 @@ build_parser() below.
     python -m explorer export resnet20 [-o resnet20.py]
     python -m explorer paths 54 [--json]
     python -m explorer experiment list | layer-removal [--set depth=14 ...] [--json]
+    python -m explorer prepare [--quiet]     every experiment of the lecture path, cached for class
 
 Bad input prints one sentence on stderr and exits with status 2.
 """

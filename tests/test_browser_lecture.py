@@ -14,11 +14,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WIDTH, HEIGHT = 1280, 720
 MIN_TEXT_PX = 14
 
+# A label's size on screen: its font size in SVG units times the drawn width over the viewBox width (the
+# zoom is a CSS transform around the SVG, which getScreenCTM does not include in Chromium).
 SMALLEST_GRAPH_TEXT = """() => {
-  const texts = [...document.querySelectorAll('svg text')];
-  const sizes = texts.map(t => parseFloat(t.getAttribute('font-size') || '14') * t.getScreenCTM().a);
+  const svg = document.querySelector('#stage svg');
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const sizes = [...svg.querySelectorAll('text')].map(t => parseFloat(t.getAttribute('font-size') || '14') * scale);
   return sizes.length ? Math.min(...sizes) : null;
 }"""
+
+
+DRAWN = "() => [...document.querySelectorAll('iframe')].some(f => f.contentDocument?.querySelector('#stage svg'))"
 
 
 @pytest.fixture
@@ -65,9 +71,7 @@ def test_prepare_then_walk_the_lecture_in_presenter_mode(projector):
         if step.view == lecture.EXPERIMENT:
             expect(pg.get_by_text("Loaded from the disk cache").first).to_be_attached()
         if step.view == lecture.ANALYSIS:
-            pg.wait_for_function(
-                "() => [...document.querySelectorAll('iframe')].some(f => f.contentDocument?.querySelector('#stage svg'))"
-            )
+            pg.wait_for_function(DRAWN)
             smallest = _graph_text_px(pg)
             assert smallest is not None and smallest >= MIN_TEXT_PX - 0.01, f"step {step.slug}: {smallest} px"
         if step.slug in ("conv-arithmetic", "densenet", "layer-removal"):

@@ -16,7 +16,7 @@ import streamlit as st
 def _parse(text: str, like):
     """A URL value typed like the widget's current value; None when it cannot be read (the widget keeps its own)."""
     try:
-        if like is None:  # an empty number box: the link holds a number
+        if like is None:  # not drawn yet in this session: a number when it reads as one
             return int(text) if text.lstrip("-").isdigit() else float(text)
         if isinstance(like, bool):
             return {"true": True, "false": False, "1": True, "0": False}.get(text.lower())
@@ -25,7 +25,7 @@ def _parse(text: str, like):
         if isinstance(like, float):
             return float(text)
     except ValueError:
-        return None
+        return None if like is not None else text
     return text
 
 
@@ -37,7 +37,7 @@ def keep(keys: tuple[str, ...], defaults: dict | None = None) -> None:
     st.session_state[flag] = True
     for key in keys:
         if key in st.query_params:
-            like = st.session_state.get(key, (defaults or {}).get(key, ""))
+            like = st.session_state.get(key, (defaults or {}).get(key))
             value = _parse(st.query_params[key], like)
             if value is not None:
                 st.session_state[key] = value
