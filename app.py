@@ -7,11 +7,15 @@ this script (no sidebar, no navigation), and AppTest reruns skip this script alt
 
 import streamlit as st
 
+from ui import presenter, share
 from ui.sidebar import architecture_sidebar
 
 st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
 
 PAGES = {
+    "Lecture": [
+        st.Page("app_pages/lecture.py", title="Lecture path", icon=":material/school:", url_path="lecture"),
+    ],
     "Architectures": [
         st.Page("app_pages/explore.py", title="Explore", icon=":material/account_tree:", default=True),
         st.Page("app_pages/compare.py", title="Compare", icon=":material/bar_chart:", url_path="compare"),
@@ -47,8 +51,23 @@ PAGES = {
 }
 
 # Pages that do not read the sidebar's architecture: its knobs are folded there.
-OWN_SETTINGS = {"exercises", "layer-removal", "transfer", "edge"}
+OWN_SETTINGS = {"lecture", "exercises", "layer-removal", "transfer", "edge"}
+# Widgets a page keeps in its link beyond the sidebar and experiment knobs (those mirror themselves).
+SHARED = {
+    "layer-arithmetic": tuple(
+        f"lab.{k}"
+        for k in ("kind", "height", "width", "channels", "kernels", "field", "stride", "padding_mode", "padding")
+    ),
+    "transfer": ("transfer-cut.cut",),
+}
 
 page = st.navigation(PAGES)
+share.keep(SHARED.get(page.url_path, ()))
+presenter.apply()
 architecture_sidebar(expanded=page.url_path not in OWN_SETTINGS)
-page.run()
+link_slot = st.container()  # the copy-link button, filled after the page has written its settings into the URL
+try:
+    page.run()
+finally:
+    with link_slot:
+        share.copy_link(SHARED.get(page.url_path, ()))

@@ -7,6 +7,7 @@ from explorer import all_presets
 from explorer.experiments import get_experiment
 from explorer.experiments.path_gradients import findings
 from explorer.families import resnet_paths as paths
+from explorer.lecture import power_of_two
 from explorer.reference import VEIT_2016
 from ui import experiments as ux
 from ui import graphs
@@ -51,13 +52,15 @@ total = summary["paths"]
 cols = st.columns(3)
 cols[0].metric(
     "Paths, 2^N",
-    f"{total:,}" if total < 10**15 else f"≈ {paths.scientific(total)}",
-    help="An exact integer (shown in full below when it is long).",
+    f"{total:,}" if total < 10**15 else f"≈ {paths.scientific(total, 2)}",
+    help="An exact integer (all its digits are under 'Exact value' below when it is long).",
 )
 cols[1].metric("Mean path length", f"{summary['mean']:g}", help="Binomial(N, 1/2): N/2 blocks.")
 cols[2].metric("Standard deviation", f"{summary['std']:.3f}", help="sqrt(N)/2.")
-if total >= 10**15:
-    st.caption(f"2^{n} = {total}")
+if total >= 10**15:  # as the lecture writes it; the 181 digits of 2^600 only on request
+    st.caption(f"{power_of_two(n)} ({len(str(total))} digits)")
+    with st.expander("Exact value"):
+        st.code(str(total), language=None, wrap_lines=True)
 
 mean, std = summary["mean"], summary["std"]
 low, high = st.slider(

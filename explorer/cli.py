@@ -9,6 +9,7 @@ build_parser() below.
     python -m explorer paths 54 [--json]
     python -m explorer experiment list | layer-removal [--set depth=14 ...] [--json]
     python -m explorer measure mobilenet_v1 [--input 3x224x224] [--threads 1] [--json]
+    python -m explorer prepare [--quiet]     every experiment of the lecture path, cached for class
 
 Bad input prints one sentence on stderr and exits with status 2.
 """
@@ -22,6 +23,7 @@ import sys
 
 from torch import nn
 
+from . import lecture
 from .analysis import analyze
 from .analysis.report import to_text
 from .errors import ExplorerError, KnobError
@@ -297,6 +299,21 @@ def _join_dashed_values(argv: list[str]) -> list[str]:
     return out
 
 
+def cmd_prepare(args) -> int:
+    """Every experiment of the lecture path at the lecture's settings, so each step loads in class from the cache."""
+    last = [-1.0]
+
+    def progress(fraction: float, text: str) -> None:
+        if args.quiet or fraction - last[0] < 0.01 and fraction < 1:
+            return
+        last[0] = fraction
+        print(f"[{fraction:6.1%}] {text}", file=sys.stderr, flush=True)
+
+    done = lecture.prepare(progress, args.data_dir)
+    print(lecture.prepared_report(done))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m explorer", description="Architecture Explorer from the terminal.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -349,6 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_measure)
+    p = sub.add_parser("prepare", help="run every experiment of the lecture path now, so that class loads them at once")
+    p.add_argument("--data-dir", metavar="DIR", help="the local CIFAR-10 folder, if an experiment uses it")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=cmd_prepare)
     return parser
 
 

@@ -16,6 +16,7 @@ from explorer.families.fractalnet import DropPath, convs_in_column, ending_at, s
 from explorer.families.nasnet import H_I, H_PREV, OP_TITLES, Genotype, cell_notes
 from explorer.families.resnet_paths import MAX_GRAPH_BLOCKS, check_blocks, check_removed
 from explorer.graph import default_depth, max_depth, node_count, to_dot
+from ui import presenter, zoom
 
 LARGE_GRAPH = 300  # nodes: beyond this the browser takes seconds to lay the graph out
 
@@ -32,7 +33,7 @@ def graph(analysis, key: str, row_states: dict | None = None, row_heat: dict | N
             "Graph depth (1: stages folded, max: every layer)",
             1,
             deepest,
-            value=default_depth(analysis),
+            value=zoom.fitting_depth(analysis) if presenter.presenting() else default_depth(analysis),
             key=f"{key}.depth",
         )
         if deepest > 1
@@ -45,6 +46,9 @@ def graph(analysis, key: str, row_states: dict | None = None, row_heat: dict | N
         help="Consecutive blocks of the same structure are drawn once, labelled ×N.",
     )
     sideways = c3.toggle("Left to right", value=False, key=f"{key}.lr")
+    zoomable = presenter.presenting() or c3.toggle(
+        "Zoom view", key=f"{key}.zoom", help="Zoom, pan, find a layer, colour by a measure (on in presenter mode)."
+    )
     count = node_count(analysis, depth, fold)
     if count > LARGE_GRAPH and not st.session_state.get(f"{key}.force"):
         st.warning(
@@ -56,7 +60,11 @@ def graph(analysis, key: str, row_states: dict | None = None, row_heat: dict | N
     else:
         dot = to_dot(analysis, depth, fold, row_states, "LR" if sideways else "TB", row_heat)
         st.caption(f"{count:,} nodes. (+): residual addition; (C): concatenation.")
-        st.graphviz_chart(dot)
+        if zoomable and has_dot():  # zoom, pan, search and colour (ui/zoom.py)
+            height = 560 if presenter.presenting() else 620
+            zoom.show(to_svg(dot), zoom.node_measures(analysis, depth, fold), key, height)
+        else:
+            st.graphviz_chart(dot)
     downloads(analysis, dot, key)
 
 

@@ -7,9 +7,11 @@ import streamlit as st
 from explorer import analyze
 from explorer.analysis.report import human, records, shape_text
 from explorer.errors import ExplorerError
+from explorer.lecture import short
 from explorer.reference import matches_setting, published_for
 from ui.measured import columns as measured_columns
 from ui.notices import escape_markdown, show_error
+from ui.presenter import presenting
 from ui.sidebar import use_input
 
 
@@ -25,8 +27,12 @@ def analysis_of(selection):
 def totals(analysis) -> None:
     t = analysis.totals
     top = st.columns(3)
-    top[0].metric("Parameters", f"{t.params:,}", help="Every parameter of the PyTorch model, counted once.")
-    top[1].metric("Trainable", f"{t.trainable_params:,}")
+    if presenting():  # 138.4 M where space is short; the exact count on hover
+        top[0].metric("Parameters", short(t.params), help=f"{t.params:,} parameters of the PyTorch model.")
+        top[1].metric("Trainable", short(t.trainable_params), help=f"{t.trainable_params:,}")
+    else:
+        top[0].metric("Parameters", f"{t.params:,}", help="Every parameter of the PyTorch model, counted once.")
+        top[1].metric("Trainable", f"{t.trainable_params:,}")
     top[2].metric(
         "Multiply-adds",
         human(t.mult_adds),
