@@ -178,7 +178,7 @@ def test_cli_experiment_json_loads_the_cached_networks(small, cache_dir):
     [
         (("experiment", "layer-removal", "--set", "depth=20x"), "depth"),
         (("experiment", "layer-removal", "--set", "dataset=cifar10"), "CIFAR-10 needs a local folder"),
-        (("experiment", "layer-removal", "--set", "dataset=cifar10", "--data-dir", "/nonexistent"), "no folder"),
+        (("experiment", "layer-removal", "--set", "dataset=cifar10", "--data-dir", "/nonexistent"), "data root"),
         (("experiment", "nonsense"), "no experiment 'nonsense'"),
     ],
 )

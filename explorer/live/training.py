@@ -14,7 +14,6 @@ import contextlib
 import itertools
 import os
 import random
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -84,11 +83,6 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-_THREADS_LOCK = threading.Lock()
-_THREADS_USERS: list[int] = []  # the runs inside compute_threads() now
-_THREADS_BEFORE: list[int] = []
-
-
 @contextlib.contextmanager
 def compute_threads():
     """CPU threads for training and evaluation: $EXPLORER_THREADS, else one.
@@ -101,20 +95,14 @@ def compute_threads():
     """
     text = os.environ.get(THREADS_ENV, "")
     wanted = max(1, int(text) if text.strip().isdigit() else 1)
-    # torch's thread count is one per process: with several trainings in threads (explorer.live.jobs), the
-    # first to enter sets it and the last to leave restores it, so no run ends another's setting mid-way
-    with _THREADS_LOCK:
-        if not _THREADS_USERS:
-            _THREADS_BEFORE[:] = [torch.get_num_threads()]
-            torch.set_num_threads(wanted)
-        _THREADS_USERS.append(wanted)
+    # torch's intra-op thread count belongs to the calling thread (OpenMP's setting is per thread; measured: a
+    # count set in one training thread is not seen by another), so each training sets and restores its own
+    before = torch.get_num_threads()
+    torch.set_num_threads(wanted)
     try:
         yield
     finally:
-        with _THREADS_LOCK:
-            _THREADS_USERS.pop()
-            if not _THREADS_USERS:
-                torch.set_num_threads(_THREADS_BEFORE[0])
+        torch.set_num_threads(before)
 
 
 def seed_everything(seed: int) -> None:
