@@ -421,7 +421,11 @@ def print_table(rows: list) -> None:
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for key, title, times, goal in rows:
         seen, done = [t[0] for t in times], [t[1] for t in times]
-        ratio = f"{statistics.median(seen) / base_p50:.1f}x" if base_p50 and key != "baseline" else ""
+        ratio = (
+            f"{statistics.median(seen) / base_p50:.1f}x"
+            if base_p50 and key not in ("baseline", "fresh", "fresh-warm")
+            else ""
+        )
         goal_text = f"{goal:,} ms" if goal else ""
         print(
             f"| {title:52} | {len(times):3d} | {pct(seen, 0.5):10,.0f} ms | {pct(seen, 0.95):6,.0f} |"
