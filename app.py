@@ -10,7 +10,7 @@ import threading
 import streamlit as st
 
 import explorer
-from ui import presenter, share
+from ui import presenter, profile, share
 from ui.sidebar import architecture_sidebar
 
 
@@ -28,6 +28,7 @@ def warm_up() -> threading.Thread:
     return thread
 
 
+profile.start()
 warm_up()
 st.set_page_config(page_title="Architecture Explorer", page_icon=":material/account_tree:", layout="wide")
 
@@ -83,10 +84,12 @@ SHARED = {
 page = st.navigation(PAGES)
 share.keep(SHARED.get(page.url_path, ()))
 presenter.apply()
-architecture_sidebar(expanded=page.url_path not in OWN_SETTINGS)
+with profile.section("sidebar"):
+    architecture_sidebar(expanded=page.url_path not in OWN_SETTINGS)
 link_slot = st.container()  # the copy-link button, filled after the page has written its settings into the URL
 try:
     page.run()
 finally:
-    with link_slot:
+    with link_slot, profile.section("copy link"):
         share.copy_link(SHARED.get(page.url_path, ()))
+    profile.report(page.url_path or "explore")

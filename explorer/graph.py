@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import graphviz
 
-from .analysis.rows import OP_TITLE, Analysis
+from .analysis.rows import OP_TITLE, Analysis, memoised
 
 COLORS = {
     "conv": "#cfe2ff",
@@ -50,7 +50,9 @@ class Layout:
 
 
 def max_depth(analysis: Analysis) -> int:
-    return max((r.depth for r in analysis.rows if r.kind != "unused"), default=1)
+    return memoised(
+        analysis, ("max_depth",), lambda: max((r.depth for r in analysis.rows if r.kind != "unused"), default=1)
+    )
 
 
 def _path(row) -> tuple:
@@ -62,13 +64,18 @@ def _shape(shape) -> str:
 
 
 def layout(analysis: Analysis, depth: int | None = None, fold: bool = True) -> Layout:
+    """layout_of, once per analysis, depth and fold for the whole server (treat the result as read-only)."""
+    depth = max_depth(analysis) if depth is None else max(1, depth)
+    return memoised(analysis, ("layout", depth, bool(fold)), lambda: layout_of(analysis, depth, fold))
+
+
+def layout_of(analysis: Analysis, depth: int, fold: bool = True) -> Layout:
     """The nodes and edges drawn at `depth` (None: everything), before any DOT is written.
 
     Rows deeper than `depth` fold into their ancestor at `depth`. With `fold`, a run of consecutive
     sibling blocks of the same structure is one node (xN) at any depth: when the view is deeper than
     the blocks, the first block of the run is drawn in full and the repeats stay folded.
     """
-    depth = max_depth(analysis) if depth is None else max(1, depth)
     rows = [r for r in analysis.rows if r.kind != "unused"]
     runs = _runs(rows, analysis) if fold else {}
     absorbed = _stacks_into_means(rows)
@@ -225,11 +232,11 @@ def node_count(analysis: Analysis, depth: int | None = None, fold: bool = True) 
 
 def default_depth(analysis: Analysis, budget: int = 60) -> int:
     """The deepest view that draws at most `budget` nodes with folding on."""
-    best = 1
-    for d in range(1, max_depth(analysis) + 1):
-        if node_count(analysis, d, True) <= budget:
-            best = d
-    return best
+
+    def deepest():
+        return max((d for d in range(1, max_depth(analysis) + 1) if node_count(analysis, d, True) <= budget), default=1)
+
+    return memoised(analysis, ("default_depth", budget), deepest)
 
 
 def to_dot(
@@ -242,7 +249,14 @@ def to_dot(
 ) -> str:
     """DOT source of the dataflow graph. row_states maps row index -> frozen/trainable/head/removed (colours);
     row_heat maps row index -> a non-negative amount (a measured time, multiply-adds): each node is shaded by its
-    rows' sum against the largest node's, white to red."""
+    rows' sum against the largest node's, white to red. Without colours the DOT is kept with the analysis."""
+    if not row_states and not row_heat:
+        depth = max_depth(analysis) if depth is None else max(1, depth)
+        return memoised(analysis, ("dot", depth, bool(fold), rankdir), lambda: _dot(analysis, depth, fold, rankdir))
+    return _dot(analysis, depth, fold, rankdir, row_states, row_heat)
+
+
+def _dot(analysis, depth, fold, rankdir, row_states=None, row_heat=None) -> str:
     lay = layout(analysis, depth, fold)
     heat = {}
     if row_heat:

@@ -214,6 +214,22 @@ def metric_value(pg, label: str):
     return pg.locator("[data-testid=stMetric]", has_text=label).locator("[data-testid=stMetricValue]").first
 
 
+LAYER_GRAPH_SVG = """(containing) => {
+  const img = document.querySelector("[data-testid=stMain] img[alt='Layer graph']");
+  if (!img || !img.src.startsWith('data:image/svg+xml;base64,')) return null;
+  const bytes = Uint8Array.from(atob(img.src.split(',')[1]), c => c.charCodeAt(0));
+  const svg = new TextDecoder().decode(bytes);
+  return !containing || svg.includes(containing) ? svg : null;
+}"""
+
+
+def layer_graph(pg, containing: str = "", timeout_ms: int = 30_000) -> str:
+    """The layer graph's SVG text (ui.graphs.draw shows Graphviz's SVG as an image), once it contains
+    `containing`: labels, fills and shapes as the server drew them."""
+    pg.wait_for_function(LAYER_GRAPH_SVG, arg=containing, timeout=timeout_ms)
+    return pg.evaluate(LAYER_GRAPH_SVG, containing)
+
+
 def screenshot(pg, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)

@@ -1,5 +1,6 @@
 """Assertions shared by several test files (AppTest, browser and core tests)."""
 
+import html
 import os
 import subprocess
 import sys
@@ -17,6 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 def no_exceptions(at) -> None:
     """No traceback reached the page."""
     assert not at.exception, [e.value for e in at.exception]
+
+
+def drawings(at) -> list[str]:
+    """Every graph on the page as text: first the layer graphs the server drew (ui.graphs.draw: Graphviz's SVG
+    inline, entities decoded so that labels read as on screen), then each st.graphviz_chart's DOT."""
+    svgs = [html.unescape(m.value) for m in at.markdown if m.value.startswith('<div class="layer-graph">')]
+    return svgs + [c.proto.spec for c in at.get("graphviz_chart")]
+
+
+def open_tab(at, label: str, key: str = "explore.view"):
+    """Open one of Explore's tabs (only the open one runs) as a click on it would, and rerun."""
+    at.session_state[key] = label
+    return at.run()
 
 
 def metric(at, label: str) -> str:

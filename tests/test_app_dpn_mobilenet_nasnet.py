@@ -1,6 +1,8 @@
 """AppTest: the DPN, MobileNet v1/v2 and NASNet views ("The idea" tab of Explore), driven through their widgets."""
 
-from helpers import metric, no_exceptions
+from helpers import drawings, metric, no_exceptions
+
+IDEA = {"explore.view": "The idea"}  # Explore runs only its open tab: these tests read the family's own view
 
 
 def _frame(at, column):
@@ -12,7 +14,7 @@ def _frame(at, column):
 
 
 def _dots(at):
-    return [g.proto.spec for g in at.get("graphviz_chart")]
+    return drawings(at)
 
 
 def _markdown(at):
@@ -27,7 +29,7 @@ def _caption(at):
 
 
 def test_dpn_view_tables_the_two_paths_and_follows_the_knobs(app):
-    at = app(query={"family": "dpn"})
+    at = app(state=IDEA, query={"family": "dpn"})
     no_exceptions(at)
     assert at.title[0].value == "DPN-92 (32x3d)"
     paths = _frame(at, "dense (concatenated)")
@@ -45,7 +47,7 @@ def test_dpn_view_tables_the_two_paths_and_follows_the_knobs(app):
 
 
 def test_dpn_mismatched_stage_lists_are_one_sentence_and_stay(app):
-    at = app(query={"family": "dpn"})
+    at = app(state=IDEA, query={"family": "dpn"})
     at.text_input(key="dpn.inc_sec").set_value("16,32,24").run()
     no_exceptions(at)
     assert len(at.error) == 1 and "one dense increment per stage" in at.error[0].value
@@ -53,7 +55,7 @@ def test_dpn_mismatched_stage_lists_are_one_sentence_and_stay(app):
 
 
 def test_dpn_presets_reproduce_the_published_counts(app):
-    at = app(query={"family": "dpn", "preset": "dpn98"})
+    at = app(state=IDEA, query={"family": "dpn", "preset": "dpn98"})
     no_exceptions(at)
     assert metric(at, "Parameters") == "61,570,728"
     assert "✓ agrees" in _markdown(at) and "✗" not in _markdown(at)
@@ -63,7 +65,7 @@ def test_dpn_presets_reproduce_the_published_counts(app):
 
 
 def test_mobilenet_v1_calculator_counts_both_layers(app):
-    at = app(query={"family": "mobilenet_v1"})
+    at = app(state=IDEA, query={"family": "mobilenet_v1"})
     no_exceptions(at)
     assert metric(at, "Parameters") == "4,231,976"
     assert metric(at, "Standard conv, multiply-adds") == f"{3 * 3 * 512 * 512 * 14 * 14:,}"
@@ -78,7 +80,7 @@ def test_mobilenet_v1_calculator_counts_both_layers(app):
 
 
 def test_mobilenet_v1_alpha_and_resolution_change_the_network_and_the_plot(app):
-    at = app(query={"family": "mobilenet_v1"})
+    at = app(state=IDEA, query={"family": "mobilenet_v1"})
     plot = at.get("plotly_chart")[0].proto.spec
     assert "paper, Table 6" in plot and "paper, Table 7" in plot
     at.slider(key="mobilenet_v1.alpha").set_value(0.5).run()
@@ -94,18 +96,18 @@ def test_mobilenet_v1_alpha_and_resolution_change_the_network_and_the_plot(app):
 
 
 def test_conv_mobilenet_toggle_and_the_table_4_figures(app):
-    at = app(query={"family": "mobilenet_v1"})
+    at = app(state=IDEA, query={"family": "mobilenet_v1"})
     at.toggle(key="mobilenet_v1.depthwise").set_value(False).run()
     no_exceptions(at)
     assert metric(at, "Parameters") == "29,294,088"
     types = _frame(at, "paper mult-adds %")
     assert "Conv DW 3x3" not in list(types["type"])
-    at = app(query={"family": "mobilenet_v1", "preset": "conv_mobilenet_v1"})
+    at = app(state=IDEA, query={"family": "mobilenet_v1", "preset": "conv_mobilenet_v1"})
     assert "Table 4" in _markdown(at) and "✓ agrees" in _markdown(at)
 
 
 def test_mobilenet_v1_published_rows_agree_and_the_button_sets_the_resolution(app):
-    at = app(query={"family": "mobilenet_v1", "preset": "mobilenet_v1_192"})
+    at = app(state=IDEA, query={"family": "mobilenet_v1", "preset": "mobilenet_v1_192"})
     no_exceptions(at)
     assert at.slider(key="mobilenet_v1.resolution").value == 192
     assert "Table 7" in _markdown(at) and "✓ agrees" in _markdown(at)
@@ -119,7 +121,7 @@ def test_mobilenet_v1_published_rows_agree_and_the_button_sets_the_resolution(ap
 
 
 def test_mobilenet_v2_view_draws_the_chosen_block(app):
-    at = app(query={"family": "mobilenet_v2"})
+    at = app(state=IDEA, query={"family": "mobilenet_v2"})
     no_exceptions(at)
     assert metric(at, "Parameters") == "3,504,872"
     stages = _frame(at, "expanded (t k)")
@@ -134,7 +136,7 @@ def test_mobilenet_v2_view_draws_the_chosen_block(app):
 
 
 def test_mobilenet_v2_width_multiplier_changes_the_stage_table(app):
-    at = app(query={"family": "mobilenet_v2"})
+    at = app(state=IDEA, query={"family": "mobilenet_v2"})
     at.slider(key="mobilenet_v2.width_mult").set_value(0.5).run()
     no_exceptions(at)
     assert list(_frame(at, "expanded (t k)")["output (k')"]) == [8, 16, 16, 32, 48, 80, 160]
@@ -145,7 +147,7 @@ def test_mobilenet_v2_width_multiplier_changes_the_stage_table(app):
 
 
 def test_nasnet_view_draws_both_cells_with_their_counts(app):
-    at = app(query={"family": "nasnet"})
+    at = app(state=IDEA, query={"family": "nasnet"})
     no_exceptions(at)
     assert metric(at, "Parameters") == "5,289,978"
     cells = [d for d in _dots(at) if "concat" in d and "h_{i+1}" in d]
@@ -160,7 +162,7 @@ def test_nasnet_view_draws_both_cells_with_their_counts(app):
 
 
 def test_nasnet_knobs_change_the_stack_and_bad_filters_are_one_sentence(app):
-    at = app(query={"family": "nasnet"})
+    at = app(state=IDEA, query={"family": "nasnet"})
     at.slider(key="nasnet.cell_repeats").set_value(2).run()
     no_exceptions(at)
     assert len(_frame(at, "filters")) == 2 + 2 + 3 * 2

@@ -1,12 +1,14 @@
 """AppTest: the GoogLeNet, FractalNet and SqueezeNet views ("The idea" tab) and the Compare page's families tab."""
 
-from helpers import metric, no_exceptions
+from helpers import drawings, metric, no_exceptions
 
 COMPARE = "app_pages/compare.py"
 
+IDEA = {"explore.view": "The idea"}  # Explore runs only its open tab: these tests read the family's own view
+
 
 def _dots(at) -> list[str]:
-    return [c.proto.spec for c in at.get("graphviz_chart")]
+    return drawings(at)
 
 
 def _plots(at) -> list[str]:
@@ -22,7 +24,7 @@ def _markdown(at) -> str:
 
 
 def test_googlenet_view_draws_the_module_and_follows_the_selection(app):
-    at = app(query={"family": "googlenet"})
+    at = app(state=IDEA, query={"family": "googlenet"})
     no_exceptions(at)
     assert {"The Inception module", "Per module, beside the paper's Table 1", "Inception module calculator"} <= {
         s.value for s in at.subheader
@@ -36,7 +38,7 @@ def test_googlenet_view_draws_the_module_and_follows_the_selection(app):
 
 
 def test_googlenet_table_1_and_the_aux_classifiers(app):
-    at = app(query={"family": "googlenet"})
+    at = app(state=IDEA, query={"family": "googlenet"})
     table = _table(at, "Table 1 row")
     assert list(table["printed params (K)"])[:3] == [2.7, 112, 159]
     assert list(table["agrees"])[:4] == [False, True, True, True]
@@ -52,7 +54,7 @@ def test_googlenet_table_1_and_the_aux_classifiers(app):
 
 
 def test_inception_calculator_counts_live(app):
-    at = app(query={"family": "googlenet"})
+    at = app(state=IDEA, query={"family": "googlenet"})
     assert metric(at, "Parameters, with 1x1 reductions") == "163,696"
     assert metric(at, "Parameters, naive module") == "387,296"
     at.number_input(key="googlenet.calc.w3").set_value(64).run()  # #5x5 reduce 16 -> 64
@@ -64,7 +66,7 @@ def test_inception_calculator_counts_live(app):
 
 
 def test_googlenet_away_from_224_offers_the_papers_input(app):
-    at = app(query={"family": "googlenet", "input": "3x64x64"})
+    at = app(state=IDEA, query={"family": "googlenet", "input": "3x64x64"})
     no_exceptions(at)
     assert any("designed for 224x224" in i.value for i in at.info)
     at.button(key="googlenet.at224").click().run()
@@ -73,7 +75,7 @@ def test_googlenet_away_from_224_offers_the_papers_input(app):
 
 
 def test_fractalnet_sample_button_changes_seed_and_paths(app):
-    at = app(query={"family": "fractalnet"})
+    at = app(state=IDEA, query={"family": "fractalnet"})
     no_exceptions(at)
     assert metric(at, "Seed") == "0"
     expansion = [d for d in _dots(at) if "C = " in d]
@@ -90,7 +92,7 @@ def test_fractalnet_sample_button_changes_seed_and_paths(app):
 
 
 def test_fractalnet_deepest_column_is_reachable_from_the_view(app):
-    at = app(query={"family": "fractalnet"})
+    at = app(state=IDEA, query={"family": "fractalnet"})
     table = _table(at, "conv layers on the longest path")
     assert list(table["conv layers on the longest path"]) == [40, 40]
     assert list(table["parameters"]) == [76_106_634, 42_387_146]
@@ -104,7 +106,7 @@ def test_fractalnet_deepest_column_is_reachable_from_the_view(app):
 
 
 def test_fractalnet_too_many_blocks_for_the_input_is_one_sentence(app):
-    at = app(query={"family": "fractalnet", "blocks": "6"})
+    at = app(state=IDEA, query={"family": "fractalnet", "blocks": "6"})
     no_exceptions(at)
     assert len(at.error) == 1
     assert "at most 5 blocks" in at.error[0].value and "3x64x64" in at.error[0].value
@@ -112,7 +114,7 @@ def test_fractalnet_too_many_blocks_for_the_input_is_one_sentence(app):
 
 
 def test_squeezenet_view_plots_the_squeeze_ratio(app):
-    at = app(query={"family": "squeezenet"})
+    at = app(state=IDEA, query={"family": "squeezenet"})
     no_exceptions(at)
     plots = _plots(at)
     assert len(plots) == 2 and "fire4 (ours, PyTorch)" in plots[0] and "the paper's SR = 0.125" in plots[0]

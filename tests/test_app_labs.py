@@ -1,7 +1,7 @@
 """AppTest: the Labs pages (Layer arithmetic, Exercises, Custom builder) and the PyTorch code tab of Explore."""
 
 from explorer.families.custom import table_1_text
-from helpers import metric, no_exceptions
+from helpers import drawings, metric, no_exceptions
 
 LAB, EXERCISES, BUILDER, EXPLORE = (
     "app_pages/layer_arithmetic.py",
@@ -206,7 +206,7 @@ def test_user_text_is_escaped_in_the_graph_the_table_and_the_derivation(app):
     at = app(page=BUILDER)
     at.text_area(key="builder.spec").set_value(f"Conv2D(4, 3, name='{name}'), maxpool, FC-10").run()
     no_exceptions(at)
-    dot = at.get("graphviz_chart")[0].proto.spec
+    dot = drawings(at)[0]  # the SVG the server drew, its text decoded
     assert "<b>" not in dot and "{a|b}" not in dot and "‹b›*bold*‹/b›" in dot
     assert name in list(at.dataframe[0].value["layer"])  # a table cell is plain text
     assert "**\\<b\\>\\*bold\\*\\</b\\> \\$x\\$ \\:red\\[r\\] \\{a\\|b\\}**" in _text(at)
@@ -227,7 +227,7 @@ def test_a_link_fills_the_box_and_open_in_explore_takes_the_network_along(app):
 
 
 def test_the_custom_family_in_the_sidebar_and_the_code_tab_of_explore(app):
-    at = app(query={"family": "custom", "preset": "table1_a"})
+    at = app(query={"family": "custom", "preset": "table1_a"}, state={"explore.view": "PyTorch code"})
     no_exceptions(at)
     assert at.title[0].value == "Table 1, column A (paper notation)"
     before = metric(at, "Parameters")
@@ -239,7 +239,7 @@ def test_the_custom_family_in_the_sidebar_and_the_code_tab_of_explore(app):
 
 
 def test_the_code_tab_exports_residual_networks_as_a_module(app):
-    at = app(query={"family": "resnet", "preset": "resnet20"})
+    at = app(query={"family": "resnet", "preset": "resnet20"}, state={"explore.view": "PyTorch code"})
     no_exceptions(at)
     code = next(c.value for c in at.code if "build_model" in c.value)
     assert "class Resnet20(nn.Module)" in code and "add = layer1_0_bn2 + relu" in code

@@ -4,7 +4,7 @@ import pytest
 
 from explorer.live import cache as disk
 from explorer.live import data, training
-from helpers import metric, no_exceptions
+from helpers import drawings, metric, no_exceptions
 
 PATHS, REMOVAL = "app_pages/paths.py", "app_pages/layer_removal.py"
 LECTURE_Y3 = "y_3 = f_3(f_2(f_1(y_0) + y_0) + f_1(y_0) + y_0) + f_2(f_1(y_0) + y_0) + f_1(y_0) + y_0"
@@ -23,7 +23,7 @@ def _latex(at):
 
 
 def _dots(at):
-    return [c.proto.spec for c in at.get("graphviz_chart")]
+    return drawings(at)
 
 
 def test_paths_page_opens_with_the_lecture_s_three_blocks(app):

@@ -4,7 +4,7 @@ import pytest
 
 from explorer.live import cache as disk
 from explorer.live import data, training
-from helpers import metric, no_exceptions
+from helpers import drawings, metric, no_exceptions
 
 TRANSFER, EDGE = "app_pages/transfer.py", "app_pages/edge.py"
 TINY_TRANSFER = {"transfer-cut.width": 8, "transfer-cut.epochs": 1, "transfer-cut.steps": 5, "transfer-cut.examples": 1}
@@ -26,7 +26,7 @@ def cache(tmp_path, monkeypatch):
 
 
 def _dot(at):
-    return [c.proto.spec for c in at.get("graphviz_chart")]
+    return drawings(at)
 
 
 def test_transfer_page_draws_the_cut_before_anything_trains(app):

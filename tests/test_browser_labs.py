@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import metric_value, rerun, screenshot, wait_idle
+from conftest import layer_graph, metric_value, rerun, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -98,7 +98,7 @@ def test_custom_builder_errors_escaping_and_export(page):
     box.press("Control+Enter")
     wait_idle(pg)
     expect(metric_value(pg, "Weight layers")).to_have_text("11")
-    pg.wait_for_selector("[data-testid=stGraphVizChart] svg")
+    layer_graph(pg)
     pg.locator("[data-testid=stMetric]", has_text="Parameters").first.evaluate(
         "e => e.scrollIntoView({block: 'start'})"
     )  # the totals, the tabs and the graph of the box's network

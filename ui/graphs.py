@@ -16,7 +16,8 @@ from explorer.families.fractalnet import DropPath, convs_in_column, ending_at, s
 from explorer.families.nasnet import H_I, H_PREV, OP_TITLES, Genotype, cell_notes
 from explorer.families.resnet_paths import MAX_GRAPH_BLOCKS, check_blocks, check_removed
 from explorer.graph import default_depth, max_depth, node_count, to_dot
-from ui import presenter, zoom
+from ui import presenter, profile, zoom
+from ui.profile import section
 
 LARGE_GRAPH = 300  # nodes: beyond this the browser takes seconds to lay the graph out
 
@@ -24,8 +25,15 @@ LARGE_GRAPH = 300  # nodes: beyond this the browser takes seconds to lay the gra
 # -- the layer graph of Explore (and of the transfer-learning cut) -----------------------------------------------------
 
 
+@st.fragment
+@profile.fragment_run("graph")
 def graph(analysis, key: str, row_states: dict | None = None, row_heat: dict | None = None) -> None:
-    """row_heat: row index -> amount (measured time): nodes shaded white to red by it (explorer.graph.to_dot)."""
+    """row_heat: row index -> amount (measured time): nodes shaded white to red by it (explorer.graph.to_dot).
+
+    A fragment: a graph option (depth, fold, direction, zoom) reruns only the graph, not the page.
+    The drawing is Graphviz's SVG made on the server (to_svg, once per graph for the whole server) and shown as
+    an image: st.graphviz_chart lays the DOT out again in the browser on every rerun, which took Chromium
+    0.6-1.4 s for VGG-16 and DenseNet-121 (benchmarks/bench_browser.py: 685 -> 154 ms p50 for an input change)."""
     deepest = max_depth(analysis)
     c1, c2, c3 = st.columns([3, 1, 1])
     depth = (
@@ -58,14 +66,17 @@ def graph(analysis, key: str, row_states: dict | None = None, row_heat: dict | N
         st.button(f"Draw all {count:,} nodes", key=f"{key}.force")
         dot = None
     else:
-        dot = to_dot(analysis, depth, fold, row_states, "LR" if sideways else "TB", row_heat)
+        with section("dot"):
+            dot = to_dot(analysis, depth, fold, row_states, "LR" if sideways else "TB", row_heat)
         st.caption(f"{count:,} nodes. (+): residual addition; (C): concatenation.")
         if zoomable and has_dot():  # zoom, pan, search and colour (ui/zoom.py)
             height = 560 if presenter.presenting() else 620
             zoom.show(to_svg(dot), zoom.node_measures(analysis, depth, fold), key, height)
         else:
-            st.graphviz_chart(dot)
-    downloads(analysis, dot, key)
+            with section("svg"):
+                draw(dot)
+    with section("downloads"):
+        downloads(analysis, dot, key)
 
 
 def downloads(analysis, dot, key: str) -> None:
@@ -79,6 +90,18 @@ def downloads(analysis, dot, key: str) -> None:
             cols[2].download_button(
                 "Graph (SVG)", lambda: to_svg(dot), f"{analysis.name}.svg", "image/svg+xml", key=f"{key}.svg"
             )
+
+
+def draw(dot: str) -> None:
+    """A DOT drawing on the page: the server's SVG as an image (see graph()), or, without Graphviz's `dot`
+    binary, st.graphviz_chart (the browser lays it out). An image, not inline SVG: st.html's sanitiser drops
+    the SVG, and st.markdown's inline SVG cost the browser 240 ms more per redraw (graph direction, VGG-16:
+    372 ms p50 as Markdown, 131 ms as an image). The image keeps the fullscreen button; to find a layer by its
+    name, the zoom view has a search box."""
+    if has_dot():
+        st.image(to_svg(dot).decode(), alt="Layer graph")
+    else:
+        st.graphviz_chart(dot)
 
 
 def has_dot() -> bool:

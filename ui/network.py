@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from explorer import analyze
 from explorer.analysis.report import human, records, shape_text
+from explorer.analysis.rows import memoised
 from explorer.errors import ExplorerError
 from explorer.lecture import short
 from explorer.reference import matches_setting, published_for
+from ui import profile
 from ui.measured import columns as measured_columns
 from ui.notices import escape_markdown, show_error
 from ui.presenter import presenting
+from ui.profile import section
 from ui.sidebar import use_input
 
 
@@ -88,26 +92,36 @@ def published(analysis) -> None:
                 )
 
 
+@st.fragment
+@profile.fragment_run("table")
+def table_and_derivation(analysis, key: str, measurement=None) -> None:
+    """The table and the selected row's derivation: a fragment, so selecting a row reruns only these."""
+    derivation(table(analysis, key, measurement))
+
+
 def table(analysis, key: str, measurement=None):
     """The per-layer table; returns the row whose derivation to show (the selected one, or the first conv).
     With a measurement (explorer.live.latency), the measured columns are added (ui.measured.columns)."""
-    data = records(analysis)
-    if measurement is not None:
-        data = measured_columns(data, measurement)
-    state = st.dataframe(
-        data,
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
-        key=f"{key}.table",
-        height=420,
-        column_config={
-            "params": st.column_config.NumberColumn(format="localized"),
-            "trainable": st.column_config.NumberColumn(format="localized"),
-            "mult-adds": st.column_config.NumberColumn(format="localized"),
-            "share of time": st.column_config.NumberColumn(format="percent"),
-        },
-    )
+    with section("records"):
+        if measurement is None:  # the frame is built once per analysis for the whole server
+            data = memoised(analysis, ("table frame",), lambda: pd.DataFrame(records(analysis)))
+        else:
+            data = measured_columns(records(analysis), measurement)
+    with section("dataframe"):
+        state = st.dataframe(
+            data,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"{key}.table",
+            height=420,
+            column_config={
+                "params": st.column_config.NumberColumn(format="localized"),
+                "trainable": st.column_config.NumberColumn(format="localized"),
+                "mult-adds": st.column_config.NumberColumn(format="localized"),
+                "share of time": st.column_config.NumberColumn(format="percent"),
+            },
+        )
     selected = state.selection.rows if state and state.selection else []
     if selected:
         return analysis.rows[selected[0]]

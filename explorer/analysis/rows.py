@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from dataclasses import asdict, dataclass, field
 
 from torch import nn
@@ -329,3 +330,26 @@ def _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec=None
         f = side  # flattening a map: the next dense layer sees all of it
         return r + (f - 1) * j, j * f, s + (f - 1) / 2 * j
     return r, j, s
+
+
+_MEMOS: dict[int, dict] = {}
+
+
+def memo(analysis: Analysis) -> dict:
+    """A dict that lives as long as the analysis: what views derive from it (graph layouts, table records) is
+    computed once per analysis for the whole server, since analyze() hands every session the same object.
+    Kept beside the object, not in it: an Analysis stays plain, picklable data."""
+    key = id(analysis)
+    found = _MEMOS.get(key)
+    if found is None:
+        found = _MEMOS[key] = {}
+        weakref.finalize(analysis, _MEMOS.pop, key, None)
+    return found
+
+
+def memoised(analysis: Analysis, key: tuple, compute):
+    """memo(analysis)[key], computed by compute() on first use (two sessions may both compute it once)."""
+    store = memo(analysis)
+    if key not in store:
+        store[key] = compute()
+    return store[key]
