@@ -30,31 +30,31 @@ with section("published"):
 
 idea = views().get(selection.family)
 names = ["Layer graph", "Shapes and parameters"] + (["The idea"] if idea else []) + ["PyTorch code"]
-names += ["Measured time"] if measurement else []
-# Only the open tab runs (on_change="rerun" + .open): the others cost nothing until the user opens them.
-tabs = dict(zip(names, st.tabs(names, key="explore.view", on_change="rerun")))
-if tabs["Layer graph"].open:
-    with tabs["Layer graph"], section("graph"):
-        heat = measured.heat(measurement) if measurement else None
-        if heat:
-            st.caption("Nodes shaded white to red by their measured time.")
-        graphs.graph(analysis, key="explore.graph", row_heat=heat)
-if tabs["Shapes and parameters"].open:
-    with tabs["Shapes and parameters"], section("table"):
-        st.caption(
-            "One row per layer call (a module called twice is two rows). Select a row to see its "
-            "pen-and-paper derivation beside what PyTorch measured."
-        )
-        network.table_and_derivation(analysis, key="explore", measurement=measurement)
-if idea and tabs["The idea"].open:
-    with tabs["The idea"], section("idea"):
+# Every tab runs on every rerun, as st.tabs does by default. Running only the open one (on_change="rerun",
+# .open) made each rerun reach the screen about 130 ms later in Chromium (input size, VGG-16: 267-280 ms p50
+# against 147-162 ms; benchmarks/bench_browser.py), more than the closed tabs cost: they are cached instead.
+tabs = st.tabs(names + (["Measured time"] if measurement else []))
+tab_graph, tab_table = tabs[:2]
+with tab_graph, section("graph"):
+    heat = measured.heat(measurement) if measurement else None
+    if heat:
+        st.caption("Nodes shaded white to red by their measured time.")
+    graphs.graph(analysis, key="explore.graph", row_heat=heat)
+with tab_table, section("table"):
+    st.caption(
+        "One row per layer call (a module called twice is two rows). Select a row to see its "
+        "pen-and-paper derivation beside what PyTorch measured."
+    )
+    row = network.table(analysis, key="explore", measurement=measurement)
+    network.derivation(row)
+if idea:
+    with tabs[2], section("idea"):
         try:
             idea(selection, analysis)
         except ExplorerError as e:  # a view's own widgets (calculators, sliders) can ask for an impossible layer
             notices.show_error(e)
-if measurement and tabs["Measured time"].open:
-    with tabs["Measured time"], section("measured chart"):
+if measurement:
+    with tabs[-1], section("measured chart"):
         measured.chart(measurement, key="explore")
-if tabs["PyTorch code"].open:
-    with tabs["PyTorch code"], section("code"):
-        labs.export_section(selection.name, selection.input_shape, selection.knobs, key="explore.code")
+with tabs[len(names) - 1], section("code"):
+    labs.export_section(selection.name, selection.input_shape, selection.knobs, key="explore.code")

@@ -1,5 +1,6 @@
 """Assertions shared by several test files (AppTest, browser and core tests)."""
 
+import base64
 import html
 import os
 import subprocess
@@ -22,15 +23,14 @@ def no_exceptions(at) -> None:
 
 def drawings(at) -> list[str]:
     """Every graph on the page as text: first the layer graphs the server drew (ui.graphs.draw: Graphviz's SVG
-    inline, entities decoded so that labels read as on screen), then each st.graphviz_chart's DOT."""
-    svgs = [html.unescape(m.value) for m in at.markdown if m.value.startswith('<div class="layer-graph">')]
+    as a data: URL image, entities decoded so that labels read as on screen), then each st.graphviz_chart's DOT."""
+    svgs = []
+    for image in at.get("image"):
+        for img in image.proto.imgs:
+            head, _, data = img.url.partition(",")
+            if head == "data:image/svg+xml;base64":
+                svgs.append(html.unescape(base64.b64decode(data).decode()))
     return svgs + [c.proto.spec for c in at.get("graphviz_chart")]
-
-
-def open_tab(at, label: str, key: str = "explore.view"):
-    """Open one of Explore's tabs (only the open one runs) as a click on it would, and rerun."""
-    at.session_state[key] = label
-    return at.run()
 
 
 def metric(at, label: str) -> str:

@@ -2,8 +2,6 @@
 
 from helpers import drawings, metric, no_exceptions
 
-IDEA = {"explore.view": "The idea"}  # Explore runs only its open tab: these tests read the family's own view
-
 
 def _frame(at, column):
     """The dataframe that has `column` (the views' tables sit beside the per-layer table)."""
@@ -29,7 +27,7 @@ def _caption(at):
 
 
 def test_dpn_view_tables_the_two_paths_and_follows_the_knobs(app):
-    at = app(state=IDEA, query={"family": "dpn"})
+    at = app(query={"family": "dpn"})
     no_exceptions(at)
     assert at.title[0].value == "DPN-92 (32x3d)"
     paths = _frame(at, "dense (concatenated)")
@@ -47,7 +45,7 @@ def test_dpn_view_tables_the_two_paths_and_follows_the_knobs(app):
 
 
 def test_dpn_mismatched_stage_lists_are_one_sentence_and_stay(app):
-    at = app(state=IDEA, query={"family": "dpn"})
+    at = app(query={"family": "dpn"})
     at.text_input(key="dpn.inc_sec").set_value("16,32,24").run()
     no_exceptions(at)
     assert len(at.error) == 1 and "one dense increment per stage" in at.error[0].value
@@ -55,7 +53,7 @@ def test_dpn_mismatched_stage_lists_are_one_sentence_and_stay(app):
 
 
 def test_dpn_presets_reproduce_the_published_counts(app):
-    at = app(state=IDEA, query={"family": "dpn", "preset": "dpn98"})
+    at = app(query={"family": "dpn", "preset": "dpn98"})
     no_exceptions(at)
     assert metric(at, "Parameters") == "61,570,728"
     assert "✓ agrees" in _markdown(at) and "✗" not in _markdown(at)
@@ -65,7 +63,7 @@ def test_dpn_presets_reproduce_the_published_counts(app):
 
 
 def test_mobilenet_v1_calculator_counts_both_layers(app):
-    at = app(state=IDEA, query={"family": "mobilenet_v1"})
+    at = app(query={"family": "mobilenet_v1"})
     no_exceptions(at)
     assert metric(at, "Parameters") == "4,231,976"
     assert metric(at, "Standard conv, multiply-adds") == f"{3 * 3 * 512 * 512 * 14 * 14:,}"
@@ -80,7 +78,7 @@ def test_mobilenet_v1_calculator_counts_both_layers(app):
 
 
 def test_mobilenet_v1_alpha_and_resolution_change_the_network_and_the_plot(app):
-    at = app(state=IDEA, query={"family": "mobilenet_v1"})
+    at = app(query={"family": "mobilenet_v1"})
     plot = at.get("plotly_chart")[0].proto.spec
     assert "paper, Table 6" in plot and "paper, Table 7" in plot
     at.slider(key="mobilenet_v1.alpha").set_value(0.5).run()
@@ -96,18 +94,18 @@ def test_mobilenet_v1_alpha_and_resolution_change_the_network_and_the_plot(app):
 
 
 def test_conv_mobilenet_toggle_and_the_table_4_figures(app):
-    at = app(state=IDEA, query={"family": "mobilenet_v1"})
+    at = app(query={"family": "mobilenet_v1"})
     at.toggle(key="mobilenet_v1.depthwise").set_value(False).run()
     no_exceptions(at)
     assert metric(at, "Parameters") == "29,294,088"
     types = _frame(at, "paper mult-adds %")
     assert "Conv DW 3x3" not in list(types["type"])
-    at = app(state=IDEA, query={"family": "mobilenet_v1", "preset": "conv_mobilenet_v1"})
+    at = app(query={"family": "mobilenet_v1", "preset": "conv_mobilenet_v1"})
     assert "Table 4" in _markdown(at) and "✓ agrees" in _markdown(at)
 
 
 def test_mobilenet_v1_published_rows_agree_and_the_button_sets_the_resolution(app):
-    at = app(state=IDEA, query={"family": "mobilenet_v1", "preset": "mobilenet_v1_192"})
+    at = app(query={"family": "mobilenet_v1", "preset": "mobilenet_v1_192"})
     no_exceptions(at)
     assert at.slider(key="mobilenet_v1.resolution").value == 192
     assert "Table 7" in _markdown(at) and "✓ agrees" in _markdown(at)
@@ -121,7 +119,7 @@ def test_mobilenet_v1_published_rows_agree_and_the_button_sets_the_resolution(ap
 
 
 def test_mobilenet_v2_view_draws_the_chosen_block(app):
-    at = app(state=IDEA, query={"family": "mobilenet_v2"})
+    at = app(query={"family": "mobilenet_v2"})
     no_exceptions(at)
     assert metric(at, "Parameters") == "3,504,872"
     stages = _frame(at, "expanded (t k)")
@@ -136,7 +134,7 @@ def test_mobilenet_v2_view_draws_the_chosen_block(app):
 
 
 def test_mobilenet_v2_width_multiplier_changes_the_stage_table(app):
-    at = app(state=IDEA, query={"family": "mobilenet_v2"})
+    at = app(query={"family": "mobilenet_v2"})
     at.slider(key="mobilenet_v2.width_mult").set_value(0.5).run()
     no_exceptions(at)
     assert list(_frame(at, "expanded (t k)")["output (k')"]) == [8, 16, 16, 32, 48, 80, 160]
@@ -147,7 +145,7 @@ def test_mobilenet_v2_width_multiplier_changes_the_stage_table(app):
 
 
 def test_nasnet_view_draws_both_cells_with_their_counts(app):
-    at = app(state=IDEA, query={"family": "nasnet"})
+    at = app(query={"family": "nasnet"})
     no_exceptions(at)
     assert metric(at, "Parameters") == "5,289,978"
     cells = [d for d in _dots(at) if "concat" in d and "h_{i+1}" in d]
@@ -162,7 +160,7 @@ def test_nasnet_view_draws_both_cells_with_their_counts(app):
 
 
 def test_nasnet_knobs_change_the_stack_and_bad_filters_are_one_sentence(app):
-    at = app(state=IDEA, query={"family": "nasnet"})
+    at = app(query={"family": "nasnet"})
     at.slider(key="nasnet.cell_repeats").set_value(2).run()
     no_exceptions(at)
     assert len(_frame(at, "filters")) == 2 + 2 + 3 * 2

@@ -4,8 +4,6 @@ from helpers import drawings, metric, no_exceptions
 
 COMPARE = "app_pages/compare.py"
 
-IDEA = {"explore.view": "The idea"}  # Explore runs only its open tab: these tests read the family's own view
-
 
 def _dots(at) -> list[str]:
     return drawings(at)
@@ -24,7 +22,7 @@ def _markdown(at) -> str:
 
 
 def test_googlenet_view_draws_the_module_and_follows_the_selection(app):
-    at = app(state=IDEA, query={"family": "googlenet"})
+    at = app(query={"family": "googlenet"})
     no_exceptions(at)
     assert {"The Inception module", "Per module, beside the paper's Table 1", "Inception module calculator"} <= {
         s.value for s in at.subheader
@@ -38,7 +36,7 @@ def test_googlenet_view_draws_the_module_and_follows_the_selection(app):
 
 
 def test_googlenet_table_1_and_the_aux_classifiers(app):
-    at = app(state=IDEA, query={"family": "googlenet"})
+    at = app(query={"family": "googlenet"})
     table = _table(at, "Table 1 row")
     assert list(table["printed params (K)"])[:3] == [2.7, 112, 159]
     assert list(table["agrees"])[:4] == [False, True, True, True]
@@ -54,7 +52,7 @@ def test_googlenet_table_1_and_the_aux_classifiers(app):
 
 
 def test_inception_calculator_counts_live(app):
-    at = app(state=IDEA, query={"family": "googlenet"})
+    at = app(query={"family": "googlenet"})
     assert metric(at, "Parameters, with 1x1 reductions") == "163,696"
     assert metric(at, "Parameters, naive module") == "387,296"
     at.number_input(key="googlenet.calc.w3").set_value(64).run()  # #5x5 reduce 16 -> 64
@@ -66,7 +64,7 @@ def test_inception_calculator_counts_live(app):
 
 
 def test_googlenet_away_from_224_offers_the_papers_input(app):
-    at = app(state=IDEA, query={"family": "googlenet", "input": "3x64x64"})
+    at = app(query={"family": "googlenet", "input": "3x64x64"})
     no_exceptions(at)
     assert any("designed for 224x224" in i.value for i in at.info)
     at.button(key="googlenet.at224").click().run()
@@ -75,7 +73,7 @@ def test_googlenet_away_from_224_offers_the_papers_input(app):
 
 
 def test_fractalnet_sample_button_changes_seed_and_paths(app):
-    at = app(state=IDEA, query={"family": "fractalnet"})
+    at = app(query={"family": "fractalnet"})
     no_exceptions(at)
     assert metric(at, "Seed") == "0"
     expansion = [d for d in _dots(at) if "C = " in d]
@@ -92,7 +90,7 @@ def test_fractalnet_sample_button_changes_seed_and_paths(app):
 
 
 def test_fractalnet_deepest_column_is_reachable_from_the_view(app):
-    at = app(state=IDEA, query={"family": "fractalnet"})
+    at = app(query={"family": "fractalnet"})
     table = _table(at, "conv layers on the longest path")
     assert list(table["conv layers on the longest path"]) == [40, 40]
     assert list(table["parameters"]) == [76_106_634, 42_387_146]
@@ -106,7 +104,7 @@ def test_fractalnet_deepest_column_is_reachable_from_the_view(app):
 
 
 def test_fractalnet_too_many_blocks_for_the_input_is_one_sentence(app):
-    at = app(state=IDEA, query={"family": "fractalnet", "blocks": "6"})
+    at = app(query={"family": "fractalnet", "blocks": "6"})
     no_exceptions(at)
     assert len(at.error) == 1
     assert "at most 5 blocks" in at.error[0].value and "3x64x64" in at.error[0].value
@@ -114,7 +112,7 @@ def test_fractalnet_too_many_blocks_for_the_input_is_one_sentence(app):
 
 
 def test_squeezenet_view_plots_the_squeeze_ratio(app):
-    at = app(state=IDEA, query={"family": "squeezenet"})
+    at = app(query={"family": "squeezenet"})
     no_exceptions(at)
     plots = _plots(at)
     assert len(plots) == 2 and "fire4 (ours, PyTorch)" in plots[0] and "the paper's SR = 0.125" in plots[0]

@@ -227,7 +227,7 @@ def test_a_link_fills_the_box_and_open_in_explore_takes_the_network_along(app):
 
 
 def test_the_custom_family_in_the_sidebar_and_the_code_tab_of_explore(app):
-    at = app(query={"family": "custom", "preset": "table1_a"}, state={"explore.view": "PyTorch code"})
+    at = app(query={"family": "custom", "preset": "table1_a"})
     no_exceptions(at)
     assert at.title[0].value == "Table 1, column A (paper notation)"
     before = metric(at, "Parameters")
@@ -239,7 +239,7 @@ def test_the_custom_family_in_the_sidebar_and_the_code_tab_of_explore(app):
 
 
 def test_the_code_tab_exports_residual_networks_as_a_module(app):
-    at = app(query={"family": "resnet", "preset": "resnet20"}, state={"explore.view": "PyTorch code"})
+    at = app(query={"family": "resnet", "preset": "resnet20"})
     no_exceptions(at)
     code = next(c.value for c in at.code if "build_model" in c.value)
     assert "class Resnet20(nn.Module)" in code and "add = layer1_0_bn2 + relu" in code

@@ -16,7 +16,7 @@ from explorer.families.fractalnet import DropPath, convs_in_column, ending_at, s
 from explorer.families.nasnet import H_I, H_PREV, OP_TITLES, Genotype, cell_notes
 from explorer.families.resnet_paths import MAX_GRAPH_BLOCKS, check_blocks, check_removed
 from explorer.graph import default_depth, max_depth, node_count, to_dot
-from ui import presenter, profile, zoom
+from ui import presenter, zoom
 from ui.profile import section
 
 LARGE_GRAPH = 300  # nodes: beyond this the browser takes seconds to lay the graph out
@@ -25,15 +25,15 @@ LARGE_GRAPH = 300  # nodes: beyond this the browser takes seconds to lay the gra
 # -- the layer graph of Explore (and of the transfer-learning cut) -----------------------------------------------------
 
 
-@st.fragment
-@profile.fragment_run("graph")
 def graph(analysis, key: str, row_states: dict | None = None, row_heat: dict | None = None) -> None:
     """row_heat: row index -> amount (measured time): nodes shaded white to red by it (explorer.graph.to_dot).
 
-    A fragment: a graph option (depth, fold, direction, zoom) reruns only the graph, not the page.
-    The drawing is Graphviz's SVG made on the server (to_svg, once per graph for the whole server) and shown as
-    an image: st.graphviz_chart lays the DOT out again in the browser on every rerun, which took Chromium
-    0.6-1.4 s for VGG-16 and DenseNet-121 (benchmarks/bench_browser.py: 685 -> 154 ms p50 for an input change)."""
+    Not a st.fragment: a fragment's rerun reached the screen later than the whole page's (graph direction,
+    VGG-16, p50 in Chromium: 293 ms as a fragment, 134 ms without; benchmarks/bench_browser.py), and the
+    page's rerun costs the server 10-40 ms. The drawing is Graphviz's SVG made on the server (to_svg, once per
+    graph for the whole server) and shown as an image: st.graphviz_chart lays the DOT out again in the browser
+    on every rerun, which took Chromium 0.6-1.4 s for VGG-16 and DenseNet-121 (benchmarks/bench_browser.py:
+    685 -> 154 ms p50 for an input change)."""
     deepest = max_depth(analysis)
     c1, c2, c3 = st.columns([3, 1, 1])
     depth = (

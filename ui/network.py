@@ -11,7 +11,6 @@ from explorer.analysis.rows import memoised
 from explorer.errors import ExplorerError
 from explorer.lecture import short
 from explorer.reference import matches_setting, published_for
-from ui import profile
 from ui.measured import columns as measured_columns
 from ui.notices import escape_markdown, show_error
 from ui.presenter import presenting
@@ -90,13 +89,6 @@ def published(analysis) -> None:
                     args=(shape, analysis.family),
                     key=f"published.{shape_text(shape)}",
                 )
-
-
-@st.fragment
-@profile.fragment_run("table")
-def table_and_derivation(analysis, key: str, measurement=None) -> None:
-    """The table and the selected row's derivation: a fragment, so selecting a row reruns only these."""
-    derivation(table(analysis, key, measurement))
 
 
 def table(analysis, key: str, measurement=None):

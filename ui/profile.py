@@ -4,7 +4,6 @@
 
 Pages and ui/ wrap their parts in `with section("graph"):`; nested sections are shown inside their parent.
 Streamlit runs each session's script in its own thread, so the sections of one rerun are kept per thread.
-A fragment's rerun (a graph option, a table selection) is logged as its own line, named after the fragment.
 Off (the default), section() costs one attribute lookup.
 """
 
@@ -63,24 +62,3 @@ def report(page: str) -> None:
     text = line(page)
     if text is not None:
         print(text, file=sys.stderr, flush=True)
-
-
-def fragment_run(name: str):
-    """Decorator for a st.fragment's body: its reruns are profiled as their own lines."""
-
-    def wrap(func):
-        def run(*args, **kwargs):
-            if not ENABLED or hasattr(_local, "parts"):  # inside a full rerun: part of that line
-                return func(*args, **kwargs)
-            start()
-            try:
-                return func(*args, **kwargs)
-            finally:
-                report(f"fragment {name}")
-
-        run.__name__ = func.__name__
-        run.__doc__ = func.__doc__
-        run.__wrapped__ = func
-        return run
-
-    return wrap

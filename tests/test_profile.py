@@ -1,0 +1,55 @@
+"""The rerun profile (EXPLORER_PROFILE=1) and the per-analysis memo behind the shared graph and table."""
+
+import gc
+
+from explorer import analyze, graph
+from explorer.analysis import rows
+from explorer.analysis import analyze_config, cache_clear
+from explorer.registry import configure
+from ui import profile
+
+
+def test_a_rerun_line_names_each_section_with_its_parts(monkeypatch):
+    monkeypatch.setattr(profile, "ENABLED", True)
+    profile.start()
+    with profile.section("sidebar"):
+        pass
+    with profile.section("graph"):
+        with profile.section("dot"):
+            pass
+        with profile.section("svg"):
+            pass
+    text = profile.line("explore")
+    assert text.startswith("rerun explore ") and " ms | sidebar " in text
+    assert text.split(" | ")[1].startswith("sidebar ") and "graph " in text and "(dot " in text and ", svg " in text
+    assert profile.line("explore") is None  # a line is reported once
+
+
+def test_off_the_profile_records_nothing(monkeypatch):
+    monkeypatch.setattr(profile, "ENABLED", False)
+    profile.start()
+    with profile.section("sidebar"):
+        pass
+    assert profile.line("explore") is None
+
+
+def test_graph_layouts_and_dot_are_kept_once_per_analysis():
+    a = analyze("resnet20")
+    assert graph.layout(a, 2, True) is graph.layout(a, 2, True)
+    assert graph.to_dot(a, 2, True) is graph.to_dot(a, 2, True)
+    assert graph.layout(a, 2, False) is not graph.layout(a, 2, True)
+    # what is kept is what would be computed afresh
+    fresh = graph.layout_of(a, 2, True)
+    assert [(n.id, n.label, n.repeat) for n in fresh.nodes] == [(n.id, n.label, n.repeat) for n in graph.layout(a, 2).nodes]
+    assert graph.to_dot(a, 2, True, row_heat={0: 1.0}) != graph.to_dot(a, 2, True)  # colours are never kept
+
+
+def test_the_memo_goes_with_its_analysis():
+    a = analyze_config(configure("resnet20", (3, 32, 32)))
+    graph.to_dot(a)
+    key = id(a)
+    assert key in rows._MEMOS
+    del a
+    cache_clear()  # the analysis cache let go of it: so does the memo (bounded by that cache)
+    gc.collect()
+    assert key not in rows._MEMOS
