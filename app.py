@@ -5,27 +5,17 @@ multipage mode, in which a deep link (/compare?family=resnet) on a fresh server 
 this script (no sidebar, no navigation), and AppTest reruns skip this script altogether.
 """
 
-import threading
-
 import streamlit as st
 
-import explorer
-from ui import presenter, profile, share
+from ui import presenter, profile, share, warm
 from ui.sidebar import architecture_sidebar
 
 
 @st.cache_resource(show_spinner=False)
-def warm_up() -> threading.Thread:
-    """Once per server process, in the background: the first analysis pays PyTorch's one-time imports and
-    first-call costs, so that the first student's click does not."""
-
-    def analyse_the_lecture_s_networks():
-        for name, shape in (("vgg16", (3, 224, 224)), ("resnet50", None), ("densenet121", None), ("resnet110", None)):
-            explorer.analyze(name, shape)
-
-    thread = threading.Thread(target=analyse_the_lecture_s_networks, name="warm-up", daemon=True)
-    thread.start()
-    return thread
+def warm_up():
+    """Once per server process, in the background: the first analysis pays PyTorch's one-time costs and the
+    first page the imports of pandas, pyarrow and plotly (ui.warm), so that later clicks do not."""
+    return warm.in_background()
 
 
 profile.start()
