@@ -3,8 +3,7 @@
 import gc
 
 from explorer import analyze, graph
-from explorer.analysis import rows
-from explorer.analysis import analyze_config, cache_clear
+from explorer.analysis import analyze_config, cache_clear, rows
 from explorer.registry import configure
 from ui import profile
 
@@ -38,9 +37,12 @@ def test_graph_layouts_and_dot_are_kept_once_per_analysis():
     assert graph.layout(a, 2, True) is graph.layout(a, 2, True)
     assert graph.to_dot(a, 2, True) is graph.to_dot(a, 2, True)
     assert graph.layout(a, 2, False) is not graph.layout(a, 2, True)
+
     # what is kept is what would be computed afresh
-    fresh = graph.layout_of(a, 2, True)
-    assert [(n.id, n.label, n.repeat) for n in fresh.nodes] == [(n.id, n.label, n.repeat) for n in graph.layout(a, 2).nodes]
+    def nodes(lay):
+        return [(n.id, n.label, n.repeat) for n in lay.nodes]
+
+    assert nodes(graph.layout_of(a, 2, True)) == nodes(graph.layout(a, 2))
     assert graph.to_dot(a, 2, True, row_heat={0: 1.0}) != graph.to_dot(a, 2, True)  # colours are never kept
 
 
