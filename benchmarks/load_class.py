@@ -330,7 +330,7 @@ class Student:
         etype, proto = self.widgets[label]
         values = self.network.moves[label]
         if etype == "selectbox":
-            options = [o for o in proto.options if o.startswith(values)]
+            options = [o for o in proto.options if o.startswith(tuple(str(v) for v in values))]
             current = self.values.get(proto.id)
             options = [o for o in options if o != current] or options
             return (label, self.rng.choice(options)) if options else None
@@ -568,6 +568,9 @@ def main(argv=None) -> int:
                 servers.append(start_server(port, env, log))
                 urls.append(f"http://127.0.0.1:{port}")
             start_seconds = max(wait_healthy(u) for u in urls) if urls else None
+            for u in urls:  # as `make run` does: run the app once as soon as the server answers (ui/warm.py)
+                warm = [sys.executable, "-m", "ui.warm", u.rsplit(":", 1)[1]]
+                subprocess.run(warm, cwd=ROOT, env=env, check=False, timeout=180)
             start_seconds = time.perf_counter() - t if start_seconds is not None else None
             print(f"started {len(servers)} server(s): {', '.join(urls)} (log {log.name}, cache {cache_dir})")
         monitor = Monitor([s.pid for s in servers]) if servers else None

@@ -69,7 +69,12 @@ def meta_init_skipped():
 # failed while one thread traced. fx_traced_here() scopes the trace to the thread that asked for it: the tracer
 # hands every other thread's calls straight to the module. Refcounted like meta_init_skipped; PyTorch is left
 # as it was when the last trace ends.
+# Two traces at once cannot be scoped that way: each saves and restores nn.Module.__call__ around itself, so
+# the one that ends last puts back the other's wrapper for good (measured: with thirty students, two sessions
+# exporting code at once left every later forward in the process failing). _FX_TRACE_LOCK lets one trace run
+# at a time (re-entrant: a trace inside a trace is the same thread's); other threads' plain forwards still run.
 _FX_LOCK = threading.Lock()
+_FX_TRACE_LOCK = threading.RLock()
 _FX_STATE: dict = {"threads": {}, "saved": None}
 
 
@@ -93,6 +98,12 @@ def _other_threads_run_plainly(call_module, getattr_):
 def fx_traced_here():
     """Trace with torch.fx (symbolic_trace, prepare_fx, ...) inside this block: other threads are unaffected."""
     me = threading.get_ident()
+    with _FX_TRACE_LOCK, _traced_by(me):
+        yield
+
+
+@contextlib.contextmanager
+def _traced_by(me: int):
     with _FX_LOCK:
         if not _FX_STATE["threads"]:
             _FX_STATE["saved"] = (fx.Tracer.__dict__["call_module"], fx.Tracer.__dict__["getattr"])

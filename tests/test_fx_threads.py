@@ -54,3 +54,32 @@ def test_fx_tracing_here_is_per_thread():
     assert seen == {"MainThread": True}
     Probe()(torch.zeros(1))
     assert seen["MainThread"] is False
+
+
+def test_two_traces_at_once_leave_pytorch_as_it_was():
+    """Two sessions exporting code at the same moment: each trace saved and restored nn.Module.__call__ around
+    itself, and the last to end put the other's wrapper back for good: every later forward failed."""
+    call = torch.nn.Module.__call__
+    errors, start = [], threading.Barrier(3)
+
+    def export(name):
+        try:
+            model = explorer.build(name).eval()
+            start.wait()
+            for _ in range(15):
+                with fx_traced_here():
+                    fx.symbolic_trace(model)
+        except Exception as e:  # noqa: BLE001  (any failure is the finding)
+            errors.append(e)
+
+    threads = [threading.Thread(target=export, args=(n,)) for n in ("resnet20", "resnet32", "resnet44")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert torch.nn.Module.__call__ is call
+    model = explorer.build("resnet20").eval()
+    assert model(torch.rand(1, 3, 32, 32)).shape == (1, 10)
+    explorer.analysis.cache_clear()
+    assert explorer.analyze("resnet20").totals.params > 0
