@@ -280,10 +280,10 @@ class Student:
     ) -> bool:
         """One rerun as a browser asks for it; True when the server answered within `wait` seconds."""
         states = []
-        for label, (etype, proto) in self.widgets.items():
-            if change and label == change[0]:
+        for widget, (etype, proto) in self.widgets.items():
+            if change and widget == change[0]:
                 self.values[proto.id] = change[1]
-            value = (label == press or None) if etype == "button" else self.values.get(proto.id)
+            value = (widget == press or None) if etype == "button" else self.values.get(proto.id)
             state = widget_state(etype, proto, value)
             if state is not None:
                 states.append(state)
