@@ -3,7 +3,7 @@
 import gc
 
 from explorer import analyze, graph
-from explorer.analysis import analyze_config, cache_clear, rows
+from explorer.analysis import analyze_config, analyzer, cache_clear, rows
 from explorer.registry import configure
 from ui import profile
 
@@ -55,3 +55,16 @@ def test_the_memo_goes_with_its_analysis():
     cache_clear()  # the analysis cache let go of it: so does the memo (bounded by that cache)
     gc.collect()
     assert key not in rows._MEMOS
+
+
+def test_the_analysis_cache_is_bounded_in_entries_and_rows(monkeypatch):
+    cache_clear()
+    monkeypatch.setattr(analyzer, "CACHE_ROWS", 500)
+    monkeypatch.setattr(analyzer, "CACHE_SIZE", 3)
+    kept = [analyze("resnet20", (3, side, side)) for side in (32, 40, 48, 56)]
+    assert len(analyzer._CACHE) == 3 and analyze("resnet20", (3, 56, 56)) is kept[-1]  # the oldest went
+    assert analyzer._CACHE_ROWS[0] == sum(len(a.rows) for a in analyzer._CACHE.values()) <= 500
+    big = analyze("densenet121")  # 431 rows: the others make room
+    assert analyzer._CACHE_ROWS[0] <= 500 and next(reversed(analyzer._CACHE.values())) is big
+    cache_clear()
+    assert analyzer._CACHE_ROWS[0] == 0

@@ -108,7 +108,7 @@ def has_dot() -> bool:
     return shutil.which("dot") is not None
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=256, show_spinner=False)
 def to_svg(dot_source: str) -> bytes:
     """SVG drawn by Graphviz's `dot` binary (check has_dot() first), once per graph for the whole server:
     `dot` takes 0.1-1 s on the large networks, and thirty students on one network ask for the same picture."""

@@ -73,8 +73,10 @@ def layer_result(setup):
     return compute(setup)
 
 
-@st.cache_data(max_entries=32, show_spinner="Writing the PyTorch code…")
+@st.cache_resource(max_entries=128, show_spinner="Writing the PyTorch code…")
 def _export(name: str, shape: tuple, knobs: tuple):
+    """Once per configuration for the whole server (a resource: handed out as is, not copied per session;
+    nothing changes an Export)."""
     return to_pytorch(name, shape, **dict(knobs))
 
 
