@@ -1,6 +1,7 @@
 """The rerun profile (EXPLORER_PROFILE=1) and the per-analysis memo behind the shared graph and table."""
 
 import gc
+import threading
 
 from explorer import analyze, graph
 from explorer.analysis import analyze_config, analyzer, cache_clear, rows
@@ -68,3 +69,28 @@ def test_the_analysis_cache_is_bounded_in_entries_and_rows(monkeypatch):
     assert analyzer._CACHE_ROWS[0] <= 500 and next(reversed(analyzer._CACHE.values())) is big
     cache_clear()
     assert analyzer._CACHE_ROWS[0] == 0
+
+
+def test_sessions_asking_for_the_same_network_at_once_share_one_analysis(monkeypatch):
+    cache_clear()
+    calls, start = [], threading.Barrier(4)
+    real = analyzer._analyze
+
+    def counted(config, name):
+        calls.append(name)
+        return real(config, name)
+
+    monkeypatch.setattr(analyzer, "_analyze", counted)
+    results = []
+
+    def student():
+        start.wait()
+        results.append(analyze("densenet121"))
+
+    threads = [threading.Thread(target=student) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == ["densenet121"] and len(results) == 4 and all(r is results[0] for r in results)
+    assert not analyzer._COMPUTING

@@ -14,13 +14,21 @@ import time
 import urllib.error
 import urllib.request
 
-LECTURE_NETWORKS = (("vgg16", (3, 224, 224)), ("resnet50", None), ("densenet121", None), ("resnet110", None))
+LECTURE_NETWORKS = (
+    ("vgg16", (3, 32, 32)),  # the sidebar's default view
+    ("vgg16", (3, 224, 224)),
+    ("resnet50", None),
+    ("densenet121", None),
+    ("resnet110", None),
+    ("mobilenet_v2", None),
+)
 _done = threading.Event()
 _lock = threading.Lock()
 
 
 def up() -> None:
-    """Import what the pages draw with and analyse the lecture's networks (once per process)."""
+    """Import what the pages draw with; analyse the lecture's networks and draw their default graphs, into the
+    caches every session reads (once per process)."""
     with _lock:
         if _done.is_set():
             return
@@ -30,10 +38,13 @@ def up() -> None:
 
         import explorer  # noqa: PLC0415
         from explorer import graph  # noqa: PLC0415
+        from ui import graphs  # noqa: PLC0415
 
         for name, shape in LECTURE_NETWORKS:
             analysis = explorer.analyze(name, shape)
-            graph.to_dot(analysis, graph.default_depth(analysis))
+            dot = graph.to_dot(analysis, graph.default_depth(analysis))  # the graph Explore opens with
+            if graphs.has_dot():
+                graphs.to_svg(dot)
         _done.set()
 
 

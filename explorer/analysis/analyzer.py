@@ -172,11 +172,15 @@ def _totals(rows, params, trainable, buffers) -> Totals:
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_ROWS = [0]  # rows held by _CACHE
-# Bounded in entries and in layer rows (3-6 kB per row with its derivation: 60,000 rows is 180-360 MB): a class on the lecture's networks
-# asks for a few hundred configurations (five networks, their inputs and knobs, VGG's six columns per input);
-# with 64 entries thirty simulated students (benchmarks/load_class.py) evicted and recomputed them all the time.
+# Bounded in entries and in layer rows (3-6 kB per row with its derivation: 60,000 rows is 180-360 MB).
+# A class on the lecture's networks asks for a few hundred configurations (five networks, their inputs and
+# knobs, VGG's six columns per input): with 64 entries, thirty simulated students (benchmarks/load_class.py)
+# evicted and recomputed them all the time.
 CACHE_SIZE = 512
 CACHE_ROWS = 60_000
+
+
+_COMPUTING: dict = {}  # key -> the lock its first asker holds while analysing: the others wait for that answer
 
 
 def analyze_config(config: Config, name: str | None = None) -> Analysis:
@@ -185,7 +189,20 @@ def analyze_config(config: Config, name: str | None = None) -> Analysis:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    result = _analyze(config, name or config.preset or config.family)
+        computing = _COMPUTING.setdefault(key, threading.Lock())
+    with computing:  # thirty students opening the same network at once: one analysis, not thirty
+        with _CACHE_LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
+        try:
+            return _keep(key, _analyze(config, name or config.preset or config.family))
+        finally:
+            with _CACHE_LOCK:
+                _COMPUTING.pop(key, None)
+
+
+def _keep(key, result: Analysis) -> Analysis:
     with _CACHE_LOCK:
         if key in _CACHE:  # another session computed it meanwhile: everyone shares the first
             return _CACHE[key]
@@ -232,22 +249,45 @@ def gc_paused():
 # Weightless networks already built, keyed by everything but the input's height and width: moving the
 # input-size slider re-traces without rebuilding (building is 40% of ResNet-1202's analysis). A model is
 # taken out while it is traced, so two sessions never put wrappers on the same module.
+# Bounded in entries and in modules (a weightless module is a few kB of Python objects): eight entries were
+# evicted all the time by thirty students on five networks with two knob values each.
 _MODELS: OrderedDict = OrderedDict()
-MODEL_CACHE_SIZE = 8
+MODEL_CACHE_SIZE = 48
+MODEL_CACHE_MODULES = 40_000
 
 
 def _take_model(config: Config):
     key = (config.family, config.knobs, config.input_shape[0])
     with _CACHE_LOCK:
-        model = _MODELS.pop(key, None)
-    return key, model if model is not None else meta_model(config)
+        found = _MODELS.pop(key, None)
+    return key, found[0] if found is not None else meta_model(config)
 
 
 def _give_back(key, model) -> None:
+    count = sum(1 for _ in model.modules())
     with _CACHE_LOCK:
-        _MODELS[key] = model
-        while len(_MODELS) > MODEL_CACHE_SIZE:
+        _MODELS[key] = (model, count)
+        while len(_MODELS) > 1 and (
+            len(_MODELS) > MODEL_CACHE_SIZE or sum(n for _, n in _MODELS.values()) > MODEL_CACHE_MODULES
+        ):
             _MODELS.popitem(last=False)
+
+
+@contextlib.contextmanager
+def borrowed_model(config: Config):
+    """The configuration's weightless network from the analyses' cache (built when absent), for this thread
+    alone, put back afterwards with every module in the mode it had: the code export reads the same network
+    the analysis traced instead of building it again."""
+    key, model = _take_model(config)
+    reusable = not has_lazy(model)  # a lazy layer fixes its input size on its first forward
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        yield model
+    finally:
+        for module, training in modes:
+            module.__dict__["training"] = training
+        if reusable:
+            _give_back(key, model)
 
 
 def _analyze(config: Config, name: str) -> Analysis:
