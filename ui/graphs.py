@@ -12,6 +12,7 @@ import graphviz
 import streamlit as st
 
 from explorer.analysis.report import to_csv
+from explorer.analysis.rows import memoised
 from explorer.families.fractalnet import DropPath, convs_in_column, ending_at, span, steps
 from explorer.families.nasnet import H_I, H_PREV, OP_TITLES, Genotype, cell_notes
 from explorer.families.resnet_paths import MAX_GRAPH_BLOCKS, check_blocks, check_removed
@@ -74,7 +75,7 @@ def graph(analysis, key: str, row_states: dict | None = None, row_heat: dict | N
             zoom.show(to_svg(dot), zoom.node_measures(analysis, depth, fold), key, height)
         else:
             with section("svg"):
-                draw(dot)
+                draw(dot, analysis)
     with section("downloads"):
         downloads(analysis, dot, key)
 
@@ -92,14 +93,16 @@ def downloads(analysis, dot, key: str) -> None:
             )
 
 
-def draw(dot: str) -> None:
+def draw(dot: str, analysis=None) -> None:
     """A DOT drawing on the page: the server's SVG as an image (see graph()), or, without Graphviz's `dot`
     binary, st.graphviz_chart (the browser lays it out). An image, not inline SVG: st.html's sanitiser drops
     the SVG, and st.markdown's inline SVG cost the browser 240 ms more per redraw (graph direction, VGG-16:
     372 ms p50 as Markdown, 131 ms as an image). The image keeps the fullscreen button; to find a layer by its
     name, the zoom view has a search box."""
     if has_dot():
-        st.image(to_svg(dot).decode(), alt="Layer graph")
+        # with its analysis, the text is kept beside it: no hashing or copying of a large string per rerun
+        svg = memoised(analysis, ("svg", dot), lambda: to_svg(dot).decode()) if analysis else to_svg(dot).decode()
+        st.image(svg, alt="Layer graph")
     else:
         st.graphviz_chart(dot)
 
