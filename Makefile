@@ -15,9 +15,9 @@ $(VENV)/.dev: $(VENV)/.base requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# ui.warm runs the app once as soon as the server answers: the first student finds it warm
+# ui.first_run runs the app once as soon as the server answers: the first student finds it warm
 run: $(VENV)/.base
-	$(PY) -m ui.warm $(PORT) & $(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(PY) -m ui.first_run $(PORT) & $(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -255,7 +255,7 @@ def main(argv=None) -> int:
             app, url = serve(ROOT / "app.py", env, log)
             servers.append(app)
             port = url.rsplit(":", 1)[1]  # as `make run` does: run the app once as soon as the server answers
-            subprocess.run([sys.executable, "-m", "ui.warm", port], cwd=ROOT, env=env, check=False, timeout=180)
+            subprocess.run([sys.executable, "-m", "ui.first_run", port], cwd=ROOT, env=env, check=False, timeout=180)
             warm_s = time.perf_counter() - started
             if on("fresh"):  # the very first student after the server starts
                 pg = browser.page(url + "/")

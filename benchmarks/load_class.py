@@ -568,8 +568,8 @@ def main(argv=None) -> int:
                 servers.append(start_server(port, env, log))
                 urls.append(f"http://127.0.0.1:{port}")
             start_seconds = max(wait_healthy(u) for u in urls) if urls else None
-            for u in urls:  # as `make run` does: run the app once as soon as the server answers (ui/warm.py)
-                warm = [sys.executable, "-m", "ui.warm", u.rsplit(":", 1)[1]]
+            for u in urls:  # as `make run` does: run the app once as soon as the server answers (ui/first_run.py)
+                warm = [sys.executable, "-m", "ui.first_run", u.rsplit(":", 1)[1]]
                 subprocess.run(warm, cwd=ROOT, env=env, check=False, timeout=180)
             start_seconds = time.perf_counter() - t if start_seconds is not None else None
             print(f"started {len(servers)} server(s): {', '.join(urls)} (log {log.name}, cache {cache_dir})")
