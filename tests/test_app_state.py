@@ -164,3 +164,13 @@ def test_a_reserved_layer_name_is_one_sentence_and_the_text_stays(app):
     no_exceptions(at)
     assert "'forward' is taken by PyTorch" in at.error[0].value.replace("\\", "")
     assert at.text_area(key="builder.spec").value == spec
+
+
+def test_an_experiment_s_knobs_survive_a_visit_to_another_page(app):
+    at = app(page="app_pages/layer_removal.py")
+    at.slider(key="layer-removal.depth").set_value(56).run()
+    at.switch_page("app_pages/explore.py").run()
+    no_exceptions(at)
+    at.switch_page("app_pages/layer_removal.py").run()
+    assert at.slider(key="layer-removal.depth").value == 56
+    assert at.query_params["layer-removal.depth"] == "56"

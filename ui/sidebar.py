@@ -185,11 +185,24 @@ def knob_options(family: Family, knob: Knob, knobs: dict) -> list | None:
     return list(knob.values(others))
 
 
+KEPT_KNOBS = "knobs.kept"  # a plain session entry: '<owner>.<knob>' -> the widget's last value
+
+
 def knob_widget(container, owner, knob: Knob):
-    """A widget for a knob of an experiment (ui.experiments), its value in widget state under '<owner>.<knob>'."""
+    """A widget for a knob of an experiment (ui.experiments), its value in widget state under '<owner>.<knob>'.
+
+    Streamlit forgets a widget's state after a run that does not draw it (a visit to another page), so the
+    last value is also kept in a plain session entry and given back when the widget is drawn again."""
     key = f"{owner.name}.{knob.name}"
+    kept = st.session_state.setdefault(KEPT_KNOBS, {})
     if key not in st.session_state:
-        st.session_state[key] = widget_value(knob, knob.default)
+        st.session_state[key] = kept.get(key, widget_value(knob, knob.default))
+    value = _knob_widget(container, knob, key)
+    kept[key] = st.session_state[key]
+    return value
+
+
+def _knob_widget(container, knob: Knob, key: str):
     label, help_text = knob.title, knob.help + (f" Auto: {knob.auto}." if knob.optional else "")
     common = dict(key=key, help=help_text)
     if knob.kind == "bool":
