@@ -20,7 +20,7 @@ _local = threading.local()
 
 
 def start() -> None:
-    """A rerun (or a fragment's rerun) begins."""
+    """A rerun begins."""
     if ENABLED:
         _local.t0 = time.perf_counter()
         _local.parts = []  # (depth, name, ms), in order of completion

@@ -1,4 +1,4 @@
-"""Warm the server before the first student: PyTorch's one-time costs, the app's imports, the lecture's networks.
+"""Warm the server before the first student: PyTorch's one-time costs and the lecture's networks, analysed and drawn.
 
 The first analysis in a process pays PyTorch's first-call costs, and each network's first visit its analysis,
 graph layout and `dot` drawing. app.py starts up() in a thread once per process, on the server's first run,
