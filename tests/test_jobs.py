@@ -1,7 +1,9 @@
 """The job layer: identical settings run once, a limit on runs at once with a queue, the budget, the pages."""
 
+import os
 import threading
 
+import psutil
 import pytest
 import torch
 
@@ -235,3 +237,37 @@ def test_overlapping_trainings_keep_their_thread_count_until_the_last_one_ends(m
         seen.append(torch.get_num_threads())
     thread.join()
     assert seen == [1] and torch.get_num_threads() == before
+
+
+def test_the_server_trains_in_processes_of_its_own_once_for_everyone_with_the_same_figures(tmp_path, monkeypatch):
+    """The default backend: a training process beside the server, not a thread holding the pages' lock."""
+    backend = jobs.LocalJobs(workers=1, processes=True)
+    before = training.TRAIN_CALLS
+    keys = [backend.submit("layer-removal", TINY) for _ in range(3)]  # three students, one run
+    done = backend.wait(keys[0], timeout=600)
+    assert done.state == "done" and len(set(keys)) == 1 and backend.computed == 1
+    assert training.TRAIN_CALLS - before == 2  # counted here although trained there
+    (pid,) = backend.trainer_pids
+    assert "explorer.live.trainer" in psutil.Process(pid).cmdline() and psutil.Process(pid).ppid() == os.getpid()
+    monkeypatch.setenv(disk.CACHE_ENV, str(tmp_path / "in-process"))  # the same run in this process, from scratch
+    here = run_experiment("layer-removal", TINY)
+    assert not here.from_cache and figures(here.result) == figures(done.outcome.result)
+
+
+def figures(result: dict) -> dict:
+    """A result without its wall-clock times (they differ from run to run)."""
+    return {k: figures(v) if isinstance(v, dict) else v for k, v in result.items() if not k.endswith("_seconds")}
+
+
+def test_a_training_process_that_dies_fails_its_run_in_one_sentence_and_the_next_run_gets_a_new_one():
+    backend = jobs.LocalJobs(workers=1, processes=True)
+    key = backend.submit("layer-removal", {**TINY, "epochs": 30})
+    while backend.status(key).fraction <= 0:  # wait until it really trains, then kill it (out of memory, say)
+        assert backend.status(key).state in ("queued", "running")
+        threading.Event().wait(0.1)
+    (pid,) = backend.trainer_pids
+    psutil.Process(pid).kill()
+    failed = backend.wait(key, timeout=60)
+    assert failed.state == "failed" and failed.error == "The training process stopped; press the button to try again."
+    again = backend.wait(backend.submit("layer-removal", TINY), timeout=600)
+    assert again.state == "done" and again.outcome.result["residual"]

@@ -8,9 +8,13 @@
 A job's key is the cache key of its result, so two sessions (or two app replicas) asking for the same
 settings name the same job: the second attaches to the first's progress instead of training again.
 
-LocalJobs runs jobs in threads of this process, at most $EXPLORER_WORKERS at once (default: the cores);
-the rest wait in order. RQJobs puts them on a Redis queue that any number of app replicas share, run by
-separate `rq worker` processes (as many as trainings should run at once), all writing one shared cache:
+LocalJobs runs jobs in training processes beside the web server (explorer/live/trainer.py, started when
+the first run is asked for), at most $EXPLORER_WORKERS at once (default: the cores), the rest waiting in
+order; they run at a lower priority than the pages. LocalJobs(processes=False) runs them in threads of
+this process instead (tests with in-process experiments; a training in a thread stalls the pages).
+
+RQJobs puts them on a Redis queue that any number of app replicas share, run by separate
+`rq worker` processes (as many as trainings should run at once), all writing one shared cache:
 
     EXPLORER_BACKEND=rq EXPLORER_REDIS_URL=redis://host:6379/0 make run        # each replica
     EXPLORER_REDIS_URL=... .venv/bin/rq worker --url redis://host:6379/0 explorer   # each worker
@@ -23,10 +27,16 @@ from __future__ import annotations
 
 import functools
 import heapq
+import json
+import os
+import queue
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from redis import Redis
 from rq import Queue, Worker, get_current_job
@@ -34,6 +44,8 @@ from rq import Queue, Worker, get_current_job
 from ..errors import ExplorerError
 from ..experiments.base import Outcome, cached_outcome, check_budget, get_experiment, run_experiment
 from . import settings as operator
+from . import training
+from .trainer import failure as _failure
 from .training import Progress
 
 QUEUE = "explorer"  # the rq queue's name: `rq worker ... explorer`
@@ -102,12 +114,6 @@ def _prepare(name: str, values: dict | None, data_dir: str | None):
     return experiment, settings, experiment.job_key(settings, data_dir)
 
 
-def _failure(e: BaseException) -> str:
-    if isinstance(e, ExplorerError):
-        return str(e)
-    return f"The run failed ({type(e).__name__}: {str(e)[:200]}); try other settings, or tell the server's operator."
-
-
 # -- one process: threads -------------------------------------------------------------------------
 @dataclass
 class _Job:
@@ -128,12 +134,17 @@ class _Job:
 class LocalJobs:
     """Jobs in threads of this process: one run per key, at most `workers` at once, the rest queued in order."""
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, processes: bool = False):
         self.workers = workers or operator.workers()
+        self.processes = processes
+        self.computed = 0  # runs that really computed (not loaded from the cache)
         self._lock = threading.Lock()
         self._jobs: dict[str, _Job] = {}
         self._queue: list[str] = []  # keys waiting, in submission order
-        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="explorer-job")
+        self._pool = None if processes else ThreadPoolExecutor(self.workers, thread_name_prefix="explorer-job")
+        self._waiting: queue.Queue[_Job] = queue.Queue()  # processes: the jobs the trainers take in order
+        self._trainers: list[threading.Thread] = []
+        self.trainer_pids: set[int] = set()  # the training processes alive now
 
     def submit(self, name: str, values: dict | None = None, data_dir: str | None = None) -> str:
         """The key of the job computing these settings: an existing one (attached), a cached result, or a new run."""
@@ -155,7 +166,14 @@ class LocalJobs:
             job = _Job(key, name, settings, data_dir, estimate)
             self._remember(job)
             self._queue.append(key)
-        self._pool.submit(self._run, job)
+            if self.processes:
+                self._waiting.put(job)
+                while len(self._trainers) < self.workers:  # started with the first run, kept for the next
+                    trainer = threading.Thread(target=self._train, name="explorer-trainer", daemon=True)
+                    self._trainers.append(trainer)
+                    trainer.start()
+        if not self.processes:
+            self._pool.submit(self._run, job)
         return key
 
     def _remember(self, job: _Job) -> None:
@@ -165,10 +183,14 @@ class LocalJobs:
         for k in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self._jobs[k]
 
-    def _run(self, job: _Job) -> None:
+    def _start(self, job: _Job) -> None:
         with self._lock:
             self._queue.remove(job.key)
             job.state, job.started = "running", time.monotonic()
+
+    def _run(self, job: _Job) -> None:
+        """One run in a thread of this process (processes=False)."""
+        self._start(job)
 
         def progress(p: Progress) -> None:
             job.fraction, job.text = min(1.0, p.overall), p.text()
@@ -176,10 +198,55 @@ class LocalJobs:
         try:
             job.outcome = run_experiment(job.name, job.settings, progress, job.data_dir, budget=None)
             job.state, job.fraction = "done", 1.0
+            self.computed += not job.outcome.from_cache
         except Exception as e:  # every session attached to it reads the sentence; the server keeps running
             job.error, job.state = _failure(e), "failed"
         finally:
             job.done.set()
+
+    def _train(self) -> None:
+        """One trainer: takes the next job, hands it to its training process, follows its answer lines."""
+        process = None
+        while True:
+            job = self._waiting.get()
+            self._start(job)
+            if process is None or process.poll() is not None:
+                process = _trainer_process()
+                self.trainer_pids.add(process.pid)
+            order = {"key": job.key, "name": job.name, "settings": job.settings, "data_dir": job.data_dir}
+            order["environment"] = {k: v for k, v in os.environ.items() if k.startswith("EXPLORER_")}
+            try:
+                process.stdin.write(json.dumps(order) + "\n")
+                process.stdin.flush()
+                answer = self._follow(job, process.stdout)
+            except (OSError, ValueError):
+                answer = None
+            if answer is None:  # the process died under the run (killed, out of memory?): a new one next time
+                process.kill()
+                self.trainer_pids.discard(process.pid)
+                process = None
+                answer = {"error": "The training process stopped; press the button to try again.", "trained": 0}
+            training.TRAIN_CALLS += answer.get("trained", 0)  # trainings this server ran, wherever they ran
+            if "outcome" in answer:
+                job.outcome = Outcome(**answer["outcome"])
+                job.state, job.fraction = "done", 1.0
+                self.computed += not job.outcome.from_cache
+            else:
+                job.error, job.state = answer["error"], "failed"
+            job.done.set()
+
+    @staticmethod
+    def _follow(job: _Job, answers) -> dict | None:
+        """Progress lines into the job until its last line (returned); None when the process ended first."""
+        for line in answers:
+            message = json.loads(line)
+            if message.get("key") != job.key:
+                continue
+            if "outcome" in message or "error" in message:
+                return message
+            if "fraction" in message:
+                job.fraction, job.text = message["fraction"], message["text"]
+        return None
 
     def status(self, key: str) -> Status:
         with self._lock:
@@ -209,6 +276,21 @@ class LocalJobs:
         if job is not None:
             job.done.wait(timeout)
         return self.status(key)
+
+
+def _trainer_process() -> subprocess.Popen:
+    """A training process (explorer/live/trainer.py) that reads jobs on stdin and answers on stdout."""
+    root = str(Path(__file__).resolve().parents[2])  # the folder holding the explorer package
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.Popen(
+        [sys.executable, "-m", "explorer.live.trainer"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": path},
+    )
 
 
 # -- several processes: Redis and rq --------------------------------------------------------------
@@ -340,7 +422,7 @@ def _meta_remaining(job, running: bool = True) -> float:
 
 @functools.cache
 def _backend(name: str, workers: int, url: str):
-    return RQJobs(url) if name == "rq" else LocalJobs(workers)
+    return RQJobs(url) if name == "rq" else LocalJobs(workers, processes=True)
 
 
 def backend() -> LocalJobs | RQJobs:

@@ -6,7 +6,7 @@
     EXPLORER_BUDGET          the estimated core-seconds one run may cost; more is refused (default 120; 0: no limit)
     EXPLORER_DATA_ROOT       the folder a CIFAR-10 folder typed by a user must lie in (default: the home folder)
     EXPLORER_CIFAR10_DIR     a CIFAR-10 folder used when the user names none
-    EXPLORER_BACKEND         "local" (threads in this process, the default) or "rq" (a Redis queue and rq workers)
+    EXPLORER_BACKEND         "local" (training processes beside the server; default) or "rq" (Redis queue, rq workers)
     EXPLORER_REDIS_URL       the Redis server of the rq backend (default redis://localhost:6379/0)
     EXPLORER_THREADS         CPU threads of one training (default 1)
     EXPLORER_DEVICE          cpu or cuda (default: cuda when available)
