@@ -81,5 +81,9 @@ try:
     page.run()
 finally:
     with link_slot, profile.section("copy link"):
-        share.copy_link(SHARED.get(page.url_path, ()))
+        cells = st.columns([1.6, 2.1, 1.1, 5]) if presenter.presenting() else [st.container()]
+        with cells[0]:
+            share.copy_link(SHARED.get(page.url_path, ()))
+        if page.url_path != "lecture":  # the lecture's own row has them
+            presenter.controls(*cells[1:3])
     profile.report(page.url_path or "explore")

@@ -109,5 +109,5 @@ def test_the_copy_link_holds_the_page_s_own_settings(app):
     at = app(page="app_pages/layer_arithmetic.py", query={"lab.kernels": "12"})
     no_exceptions(at)
     assert at.session_state["lab.kernels"] == 12
-    links = [c.value for c in at.code if "lab.kernels=12" in c.value]
+    links = [c.value for c in at.caption if "lab.kernels=12" in c.value]
     assert links and "lab.stride=" in links[0]

@@ -47,7 +47,7 @@ def _go(index: int) -> None:
 def navigation(index: int) -> None:
     """Previous, Next and the step list; in presenter mode the exit button and the theme switch join the row."""
     presenting = presenter.presenting()
-    cols = st.columns([1.4, 1.1, 4.6, 1.6, 1] if presenting else [1, 1, 5])
+    cols = st.columns([1.9, 1.5, 4.2, 2.1, 1.1] if presenting else [1, 1, 5])
     cols[0].button(
         "◀ Previous", key="lecture.prev", shortcut="left", disabled=index == 0, on_click=_go, args=(index - 1,)
     )

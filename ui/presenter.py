@@ -20,7 +20,7 @@ LIGHT_CSS = """
  [data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] p, .stAlert p { font-size: 20px !important; }
  [data-testid="stMarkdownContainer"] { color: #000; }
  [data-testid="stCaptionContainer"] { color: #222 !important; }
- [data-testid="stMetricValue"] { font-size: 2.6rem !important; font-weight: 700; }
+ [data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 44px !important; font-weight: 700; }
  [data-testid="stMetricLabel"] p { font-size: 20px !important; }
  h1 { font-size: 2.0rem !important; padding-top: 0 !important; }
  h2, h3 { font-size: 1.5rem !important; }
@@ -40,6 +40,11 @@ DARK_CSS = """
    { color: #f5f5f5 !important; }
  .stApp button { background: #222 !important; color: #fff !important; border-color: #888 !important; }
  .stApp code { background: #222 !important; color: #ffe066 !important; }
+ [data-testid="stAlert"] div { background-color: #161616 !important; }
+ [data-testid="stAlert"] { border: 2px solid #868e96; border-radius: 0.5rem; }
+ [data-baseweb="select"] > div, [data-baseweb="popover"] li, .stApp input
+   { background-color: #222 !important; color: #fff !important; }
+ [data-testid="stExpander"] details, [data-testid="stPopoverButton"] { background: #111 !important; }
 </style>
 """
 

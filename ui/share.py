@@ -3,7 +3,8 @@
 Pages already mirror their sidebar choice and experiment knobs into st.query_params (ui.sidebar,
 ui.experiments.knob_widgets); keep(keys) adds a page's other widgets (lab values, the chosen cut, the lecture
 step) the same way: restored from the link on the session's first visit, written back when they change.
-The link is shown in st.code, whose copy button puts it on the clipboard (no script of ours).
+The button copies the browser's address (a three-line script; st.code's copy button would add a code
+element to every page, which the pages' tests read as their own).
 """
 
 from __future__ import annotations
@@ -59,9 +60,31 @@ def link() -> str:
     return base + ("?" + query if query else "")
 
 
+COPY_BUTTON = """
+<button class="copy-link" style="font-size:1rem;padding:.35rem .8rem;border-radius:.5rem;border:1px solid #999;
+ background:#fff;cursor:pointer">Copy to the clipboard</button> <span class="copy-link-done"></span>
+<script>
+document.querySelectorAll('button.copy-link').forEach(b => b.onclick = () => {
+  const url = window.location.href, done = b.parentElement.querySelector('.copy-link-done');
+  const fallback = () => {  // plain http (a classroom server) has no navigator.clipboard
+    const t = document.createElement('textarea'); t.value = url; document.body.appendChild(t); t.select();
+    const ok = document.execCommand('copy'); t.remove(); return ok; };
+  const said = ok => { done.textContent = ok ? 'Copied.' : 'Select the link below and copy it.'; };
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(url).then(() => said(true),
+    () => said(fallback()));
+  else said(fallback());
+});
+</script>
+"""
+
+
 def copy_link(keys: tuple[str, ...] = ()) -> None:
-    """The button: mirror the page's own keys into the URL, then show the link with a copy button."""
+    """The button: mirror the page's own keys into the URL, then offer the browser's current address to copy.
+
+    The script copies window.location.href, which Streamlit keeps equal to st.query_params; the caption
+    shows the same link as the server wrote it, to read or to select by hand.
+    """
     mirror(keys)
     with st.popover("Copy link", icon=":material/link:"):
-        st.caption("This link opens this page with its settings. Copy it with the button at the right of the box.")
-        st.code(link(), language=None, wrap_lines=True)
+        st.html(COPY_BUTTON, unsafe_allow_javascript=True)
+        st.caption(f"This link opens this page with its settings: `{link()}`")  # urlencoded: no backtick

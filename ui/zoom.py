@@ -1,6 +1,6 @@
 """The layer graph for a projector: zoom and pan (mouse, keyboard, buttons), search, colour by a measure.
 
-Graphviz's SVG (ui.graphs.to_svg) is drawn inside st.components.v1.html with a small self-written script
+Graphviz's SVG (ui.graphs.to_svg) is drawn inside st.iframe with a small self-written script
 (below, no CDN: nothing is fetched at run time). st.graphviz_chart only scales the whole drawing to the
 column, which is how VGG-16's graph became 11 px text on a 4,650 px page; here "fit" never lets the
 smallest label fall below MIN_TEXT_PX on screen (the graph scrolls or pans instead), and zooming out stops
@@ -17,7 +17,7 @@ import json
 import math
 import re
 
-import streamlit.components.v1 as components
+import streamlit as st
 
 from explorer.graph import layout, max_depth, node_count
 
@@ -61,7 +61,8 @@ def show(svg: bytes, measures: dict, key: str, height: int = 520, measure: str =
     """The zoomable graph. measure: 'none' or one of MEASURES, the colouring chosen at first."""
     data = json.dumps({"measures": measures, "names": MEASURES, "min_px": MIN_TEXT_PX, "measure": measure})
     data = data.replace("</", "<\\/")  # a script element ends at "</": JSON allows "\/" for "/"
-    components.html(PAGE.replace("__SVG__", _clean_svg(svg)).replace("__DATA__", data), height=height)
+    page = PAGE.replace("__SVG__", _clean_svg(svg)).replace("__DATA__", data)  # our own DOT's SVG, labels escaped
+    st.iframe(page, height=height, alt="Layer graph: zoom, pan, find a layer, colour by a measure")
 
 
 PAGE = """
