@@ -45,6 +45,10 @@ DARK_CSS = """
  [data-baseweb="select"] > div, [data-baseweb="popover"] li, .stApp input
    { background-color: #222 !important; color: #fff !important; }
  [data-testid="stExpander"] details, [data-testid="stPopoverButton"] { background: #111 !important; }
+ [data-testid="stPopoverBody"] { background: #161616 !important; color: #f5f5f5 !important; }
+ [data-testid="stPopoverBody"] span, [data-testid="stPopoverBody"] p { color: #f5f5f5 !important; }
+ [data-testid="stPopoverBody"] code { background: #222 !important; color: #ffe066 !important; }
+ button.copy-link { background: #222 !important; color: #fff !important; }
 </style>
 """
 
