@@ -2,9 +2,9 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -22,30 +22,26 @@ TINY = {"depth": 8, "width": 4, "epochs": 1, "draws": 1}
 pytestmark = pytest.mark.skipif(not shutil.which("redis-server"), reason="needs Debian's redis-server (.ci/run)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def redis_url(tmp_path):
-    port = _free_port()
+def redis_url():
+    """A Redis server of this test's own, on a Unix socket: a TCP port picked as free can be taken by the
+    Redis of a test running at the same time in another worker, and that one's rq worker then took our jobs."""
+    folder = tempfile.mkdtemp(prefix="redis-")  # short: a socket path is limited to about 100 characters
+    sock = os.path.join(folder, "redis.sock")
     server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path,
+        ["redis-server", "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no"],
+        cwd=folder,
         stdout=subprocess.DEVNULL,
     )
-    url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    for _ in range(200):
+        if os.path.exists(sock):
             break
-        except OSError:
-            time.sleep(0.05)
-    yield url
+        assert server.poll() is None, "redis-server did not start"
+        time.sleep(0.05)
+    yield f"unix://{sock}?db=0"
     server.terminate()
     server.wait(10)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -125,7 +121,7 @@ def test_the_budget_holds_on_the_queue_too(redis_url, shared_cache):
 
 def test_an_unreachable_redis_is_one_sentence():
     with pytest.raises(ExplorerError, match="does not answer.*EXPLORER_REDIS_URL"):
-        jobs.RQJobs(f"redis://127.0.0.1:{_free_port()}/0")
+        jobs.RQJobs("redis://127.0.0.1:1/0")  # port 1: nothing listens there
 
 
 def test_the_default_backend_is_in_process_without_redis(monkeypatch):
