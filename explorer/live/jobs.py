@@ -132,7 +132,10 @@ class _Job:
 
 
 class LocalJobs:
-    """Jobs in threads of this process: one run per key, at most `workers` at once, the rest queued in order."""
+    """Jobs on this machine: one run per key, at most `workers` at once, the rest queued in order.
+
+    processes=True (the server's backend): each run in a training process (trainer.py); False: in a thread.
+    """
 
     def __init__(self, workers: int | None = None, processes: bool = False):
         self.workers = workers or operator.workers()
@@ -196,13 +199,18 @@ class LocalJobs:
             job.fraction, job.text = min(1.0, p.overall), p.text()
 
         try:
-            job.outcome = run_experiment(job.name, job.settings, progress, job.data_dir, budget=None)
-            job.state, job.fraction = "done", 1.0
-            self.computed += not job.outcome.from_cache
+            self._finish(job, run_experiment(job.name, job.settings, progress, job.data_dir, budget=None), "")
         except Exception as e:  # every session attached to it reads the sentence; the server keeps running
-            job.error, job.state = _failure(e), "failed"
-        finally:
-            job.done.set()
+            self._finish(job, None, _failure(e))
+
+    def _finish(self, job: _Job, outcome: Outcome | None, error: str) -> None:
+        """The run ended: its outcome, or the sentence every session attached to it reads."""
+        if outcome is not None:
+            job.outcome, job.state, job.fraction = outcome, "done", 1.0
+            self.computed += not outcome.from_cache
+        else:
+            job.error, job.state = error, "failed"
+        job.done.set()
 
     def _train(self) -> None:
         """One trainer: takes the next job, hands it to its training process, follows its answer lines."""
@@ -227,13 +235,8 @@ class LocalJobs:
                 process = None
                 answer = {"error": "The training process stopped; press the button to try again.", "trained": 0}
             training.TRAIN_CALLS += answer.get("trained", 0)  # trainings this server ran, wherever they ran
-            if "outcome" in answer:
-                job.outcome = Outcome(**answer["outcome"])
-                job.state, job.fraction = "done", 1.0
-                self.computed += not job.outcome.from_cache
-            else:
-                job.error, job.state = answer["error"], "failed"
-            job.done.set()
+            outcome = Outcome(**answer["outcome"]) if "outcome" in answer else None
+            self._finish(job, outcome, answer.get("error", ""))
 
     @staticmethod
     def _follow(job: _Job, answers) -> dict | None:
