@@ -4,9 +4,11 @@ a figure; pages place it with st.plotly_chart. The engine (explorer/) never impo
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import streamlit as st
 from plotly.subplots import make_subplots
 
 from explorer.analysis.report import human, kernel_text, shape_text
+from explorer.analysis.rows import memoised
 from explorer.labs.arithmetic import LayerSetup, positions
 from explorer.labs.receptive import whole_image_at, windowed_rows
 from explorer.reference import LECTURE_EDGE
@@ -16,6 +18,11 @@ PERCENT = dict(tickformat=".0%", range=[0, 1.03])
 
 
 # -- layer arithmetic ---------------------------------------------------------------------------------
+# The two figures of Layer arithmetic depend only on their arguments, and a class at the same settings asks for the
+# same ones: each is built once for the server and handed out as is (st.plotly_chart only reads a figure). Measured:
+# 23 ms to build the sliding window at the defaults, 10 ms the receptive field of VGG-16, against 3 ms to send them;
+# together most of the page's rerun.
+@st.cache_resource(max_entries=256, show_spinner=False)
 def sliding_window(setup: LayerSetup, step: int = 0):
     """Plotly: the padded input (padding grey, never-covered pixels orange), the window at `step`, every window
     centre visited, and the output grid with the cell that window produces."""
@@ -135,7 +142,11 @@ def sliding_window(setup: LayerSetup, step: int = 0):
 
 def receptive_field(analysis):
     """Plotly: receptive field and jump after each convolution or pool (the width's too where it differs), with
-    the input height for scale."""
+    the input height for scale. Once per analysis for the server."""
+    return memoised(analysis, ("receptive field figure",), lambda: _receptive_field(analysis))
+
+
+def _receptive_field(analysis):
     rows = windowed_rows(analysis)
     depth = list(range(1, len(rows) + 1))
     names = [r.label for r in rows]

@@ -13,7 +13,23 @@ import threading
 
 import explorer
 from explorer import graph
-from ui import graphs
+from explorer.analysis.compare import compare, default_selection
+
+# What the other pages import, imported with the app rather than on the first student's first visit of each page
+# (measured: ui.experiments brings the job queue's redis client, 73 ms; the charts and experiment modules another
+# 20-40 ms per page).
+from explorer.experiments import (  # noqa: F401
+    distill,
+    layer_removal,
+    path_gradients,
+    prune,
+    quantize,
+    transfer_cut,
+    truncate,
+)
+from explorer.families.vgg import CONFIGS
+from explorer.labs.arithmetic import LayerSetup
+from ui import charts, experiments, graphs, labs, lecture, measured  # noqa: F401 (charts and graphs are used)
 
 LECTURE_NETWORKS = (
     ("vgg16", (3, 32, 32)),  # the sidebar's default view
@@ -38,6 +54,12 @@ def up() -> None:
             dot = graph.to_dot(analysis, graph.default_depth(analysis))  # the graph Explore opens with
             if graphs.has_dot():
                 graphs.to_svg(dot)
+        for config in CONFIGS:  # Compare's first view: VGG A-E at the sidebar's default input and at 224
+            for shape in ((3, 32, 32), (3, 224, 224)):
+                explorer.analyze("vgg", shape, config=config)
+        compare(tuple(default_selection()))  # and the presets across families
+        charts.sliding_window(LayerSetup(), 0)  # Layer arithmetic's first view: its default layer, first window
+        charts.receptive_field(explorer.analyze(*LECTURE_NETWORKS[0]))  # and the sidebar's default network
         _done.set()
 
 
