@@ -34,7 +34,10 @@ class SpecError(ExplorerError, ValueError):
 
     def __init__(self, message, line=1, column=1, found="", expected=""):
         super().__init__(f"line {line}, column {column}: {message}")
-        self.line, self.column, self.found, self.expected = line, column, found, expected
+        self.message, self.line, self.column, self.found, self.expected = message, line, column, found, expected
+
+    def __reduce__(self):  # pickled (an analysis process's answer) as it was made, not from its formatted text
+        return _rebuilt, (type(self), self.args, self.__dict__)
 
 
 class ExperimentError(ExplorerError, RuntimeError):
@@ -47,6 +50,13 @@ class AnswerError(SpecError):
     def __init__(self, message, column=1, found="", expected=""):
         super().__init__(message, 1, column, found, expected)
         self.args = (f"column {column}: {message}",)
+
+
+def _rebuilt(cls, args: tuple, state: dict):
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class DataError(ExplorerError, ValueError):

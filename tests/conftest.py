@@ -32,6 +32,9 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 # Tests write CIFAR-10 folders under the temporary directory: that is their data root (tests of the root
 # itself set their own). Subprocesses (CLI, served app) inherit it.
 os.environ.setdefault("EXPLORER_DATA_ROOT", tempfile.gettempdir())
+# AppTest and library tests analyse in the test's own process (tests count and patch what the engine does); the
+# served app of the browser tests computes in its analysis process, as `make run` does (see server_url).
+os.environ.setdefault("EXPLORER_ANALYSTS", "0")
 
 
 @pytest.fixture
@@ -123,6 +126,7 @@ def server_url(chromium_path):
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if k != "EXPLORER_ANALYSTS"},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120

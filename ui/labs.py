@@ -7,6 +7,7 @@ import streamlit as st
 from explorer.errors import ExplorerError, ShapeError, SpecError
 from explorer.labs.arithmetic import compute
 from explorer.labs.export import to_pytorch
+from explorer.live import analyst
 from explorer.registry import Knob
 from ui.notices import escape_markdown, show_error
 
@@ -77,7 +78,7 @@ def layer_result(setup):
 def _export(name: str, shape: tuple, knobs: tuple):
     """Once per configuration for the whole server (a resource: handed out as is, not copied per session;
     nothing changes an Export)."""
-    return to_pytorch(name, shape, **dict(knobs))
+    return analyst.pool().call(to_pytorch, name, shape, **dict(knobs))  # in an analysis process where there is one
 
 
 def export_section(name: str, shape: tuple, knobs: dict, key: str) -> None:

@@ -29,6 +29,7 @@ from explorer.experiments import (  # noqa: F401
 )
 from explorer.families.vgg import CONFIGS
 from explorer.labs.arithmetic import LayerSetup
+from explorer.live import analyst
 from ui import charts, experiments, graphs, labs, lecture, measured  # noqa: F401 (charts and graphs are used)
 
 LECTURE_NETWORKS = (
@@ -64,6 +65,7 @@ def up() -> None:
 
 
 def in_background() -> threading.Thread:
+    analyst.serve_analyses()  # new analyses from now on in the analysis processes (they start meanwhile)
     thread = threading.Thread(target=up, name="warm-up", daemon=True)
     thread.start()
     return thread

@@ -181,6 +181,13 @@ CACHE_ROWS = 60_000
 
 
 _COMPUTING: dict = {}  # key -> the lock its first asker holds while analysing: the others wait for that answer
+_COMPUTE: list = []  # how a new analysis is computed: empty, here; else call(function, *args) (the web server's)
+
+
+def compute_with(call) -> None:
+    """From now on, compute new analyses through call(_analyze, config, name), e.g. in an analysis process
+    (explorer.live.analyst); None computes them here again. The cache and the single flight stay here."""
+    _COMPUTE[:] = [call] if call is not None else []
 
 
 def analyze_config(config: Config, name: str | None = None) -> Analysis:
@@ -195,8 +202,9 @@ def analyze_config(config: Config, name: str | None = None) -> Analysis:
             if key in _CACHE:
                 _CACHE.move_to_end(key)
                 return _CACHE[key]
+        label = name or config.preset or config.family
         try:
-            return _keep(key, _analyze(config, name or config.preset or config.family))
+            return _keep(key, _COMPUTE[0](_analyze, config, label) if _COMPUTE else _analyze(config, label))
         finally:
             with _CACHE_LOCK:
                 _COMPUTING.pop(key, None)

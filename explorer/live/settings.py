@@ -28,6 +28,7 @@ BUDGET_ENV = "EXPLORER_BUDGET"
 DATA_ROOT_ENV = "EXPLORER_DATA_ROOT"
 BACKEND_ENV = "EXPLORER_BACKEND"
 REDIS_URL_ENV = "EXPLORER_REDIS_URL"
+ANALYSTS_ENV = "EXPLORER_ANALYSTS"
 
 DEFAULT_CACHE_MB = 2000.0
 DEFAULT_BUDGET = 120.0  # core-seconds: one run within about two core-minutes
@@ -60,6 +61,13 @@ def cache_mb() -> float:
 def workers() -> int:
     """How many trainings run at once on this server (the rest queue)."""
     return int(_number(WORKERS_ENV, float(os.cpu_count() or 1), 1, integer=True))
+
+
+def analysts() -> int:
+    """How many analysis processes the web server computes new analyses in (0: in the web process itself).
+    One beside the web process on two cores; at most two (each holds PyTorch: about 300 MB)."""
+    default = min(2, max(1, (os.cpu_count() or 1) - 1))
+    return int(_number(ANALYSTS_ENV, float(default), 0, integer=True))
 
 
 def budget() -> float | None:
