@@ -319,7 +319,9 @@ class Student:
             return False
         if self.ws.state != websockets.protocol.State.OPEN:
             return False
-        self.stats.add(label or self.page or "explore", time.perf_counter() - start, start)
+        page = label or self.page or "explore"
+        heavy = " (heavy sessions)" if self.network is HEAVY else ""  # the others' figures stand apart
+        self.stats.add(page + heavy, time.perf_counter() - start, start)
         if self.verbose:
             print(
                 f"  student {self.number:2d} {self.page or 'explore':16} {change or press or ''!s:40} "
