@@ -280,12 +280,26 @@ def build_rows(tr, model, complete: bool = False) -> list[LayerRow]:
         t = sum(p.numel() for p in own if p.requires_grad)
         rows.append(LayerRow(len(rows), name, 0, type(m).__name__, "unused", None, None, n, t, 0))
     if seen is not None:  # parameters of a container that no operation read (or read in a way not traced)
-        for name, p in model.named_parameters():
+        for name, p in named_parameters(model, tr.modules):
             if id(p) not in seen:
                 seen.add(id(p))
                 t = p.numel() if p.requires_grad else 0
                 rows.append(LayerRow(len(rows), name, 0, "Parameter", "unused", None, None, p.numel(), t, 0))
     return rows
+
+
+def named_parameters(model, modules: dict | None = None):
+    """model.named_parameters() (shared parameters once, under their first name), read off module_names(model)
+    when given instead of walking the modules again."""
+    if not modules:
+        yield from model.named_parameters()
+        return
+    seen = set()
+    for module, prefix in modules.items():
+        for key, p in module._parameters.items():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                yield (f"{prefix}.{key}" if prefix else key), p
 
 
 def _mult_adds(m, out_shape) -> int:
