@@ -282,8 +282,17 @@ def build_rows(tr, model, complete: bool = False) -> list[LayerRow]:
                 own = [p for p in c.params if id(p) not in seen and not seen.add(id(p))]
                 params = sum(p.numel() for p in own)
                 trainable = sum(p.numel() for p in own if p.requires_grad)
-        height = _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec, 0)
-        width = _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec, 1)
+        if (
+            kernel is None
+            and kind not in ("pool", "reshape")
+            and (spec is None or spec["layer"] != "same_pad")
+            and len(c.inputs) == 1
+            and c.inputs[0] in rf
+        ):  # a layer without a window on one input (norms, activations): it sees what its input sees
+            height, width = rf[c.inputs[0]]
+        else:
+            height = _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec, 0)
+            width = _receptive(c, m, kind, kernel, stride, padding, dilation, inp, rf, spec, 1)
         rf[c.index] = (height, width)
         (r, j, s), (r_w, j_w, s_w) = height, width
         rows.append(

@@ -552,7 +552,8 @@ def module_names(model: nn.Module) -> dict:
 
 def _is_leaf(module: nn.Module) -> bool:
     # module._modules directly: Module.children() costs 7 us a call, 0.17 s over ResNet-1202's modules
-    return all(child is None for child in module._modules.values())
+    children = module._modules
+    return not children or all(child is None for child in children.values())
 
 
 def _describe(module: nn.Module) -> str:
