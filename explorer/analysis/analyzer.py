@@ -21,7 +21,7 @@ from ..build import has_lazy, meta_model, on_meta, real_model
 from ..errors import ExplorerError, KnobError, LimitError, ShapeError
 from ..registry import MAX_SIDE, Config, configure, get_family
 from .rows import BYTES_FP32, MB, Analysis, Totals, build_rows
-from .trace import trace
+from .trace import module_names, trace
 
 # explorer.build refuses a network whose fp32 weights exceed this (VGG-16 is 0.5 GiB; a typo in a width is not)
 MAX_BUILD_BYTES = 4 * 2**30
@@ -111,11 +111,13 @@ def analyze_module(model: nn.Module, example) -> Analysis:
         raise KnobError(f"analyze_module() takes a torch.nn.Module, not a {type(model).__name__}.")
     shape, dtype = module_input(example)
     title = type(model).__name__
-    if has_lazy(model):
+    modules = module_names(model)
+    if has_lazy(model, modules):
         model = copy.deepcopy(model)
-    with gc_paused(), on_meta(model):
+        modules = module_names(model)
+    with gc_paused(), on_meta(model, modules):
         try:
-            tr = trace(model, shape, measure=True, dtype=dtype)
+            tr = trace(model, shape, measure=True, dtype=dtype, modules=modules)
         except ShapeError as e:
             raise ShapeError(
                 f"{title} cannot take a {'x'.join(map(str, shape))} input: at layer '{e.layer}', {e}.",
@@ -130,9 +132,7 @@ def analyze_module(model: nn.Module, example) -> Analysis:
                 layer=title,
             ) from None
         rows = build_rows(tr, model, complete=True)
-        params = sum(p.numel() for p in model.parameters())
-        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        buffers = sum(b.numel() for b in model.buffers())
+        params, trainable, buffers = _sizes(modules)
     return Analysis(
         title,
         "module",
@@ -147,6 +147,27 @@ def analyze_module(model: nn.Module, example) -> Analysis:
         f"{title} (an nn.Module)",
         tr.scopes,
     )
+
+
+def _sizes(modules) -> tuple[int, int, int]:
+    """Elements of the parameters, of the trainable ones and of the buffers, each tensor once (as
+    model.parameters() and model.buffers() count them), from module_names(model) without walking again."""
+    seen: set = set()
+    params = trainable = buffers = 0
+    for module in modules:
+        for p in module._parameters.values():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                params += p.numel()
+                if p.requires_grad:
+                    trainable += p.numel()
+    seen.clear()
+    for module in modules:
+        for b in module._buffers.values():
+            if b is not None and id(b) not in seen:
+                seen.add(id(b))
+                buffers += b.numel()
+    return params, trainable, buffers
 
 
 def _totals(rows, params, trainable, buffers) -> Totals:

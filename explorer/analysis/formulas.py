@@ -165,6 +165,20 @@ def same_steps(A_hw, F_hw, S_hw, D_hw=(1, 1)) -> list[dict]:
     return steps
 
 
+# the classes layer_spec reads (every other layer has no spec): keep the two in step
+SPEC_LAYERS = (
+    nn.Conv2d,
+    nn.MaxPool2d,
+    nn.AvgPool2d,
+    nn.AdaptiveAvgPool2d,
+    nn.AdaptiveMaxPool2d,
+    SamePad2d,
+    nn.Linear,
+    nn.Flatten,
+    nn.modules.batchnorm._BatchNorm,
+)
+
+
 def layer_spec(module) -> dict | None:
     """The attributes of a layer that its formulas need (plain data, so rows stay picklable)."""
     if isinstance(module, nn.Conv2d):
