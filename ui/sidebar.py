@@ -227,13 +227,14 @@ def _auto_text(knob: Knob, v) -> str:
     return f"auto: {knob.auto}" if v == AUTO else str(v)
 
 
-def number_box(container, label: str, value, **kwargs):
+def number_box(container, label: str, value=None, **kwargs):
     """A box for a whole number that the engine judges: typed text reaches the server as the student wrote it.
 
     Not st.number_input's whole-number box: its browser side reads the text with parseInt, so "1e9" became 1 and
     "12.5" became 12 without a word, and a value beyond its bounds was held back with only a hover icon (seen in
     Chromium, Streamlit 1.5x). A box of floats without bounds sends 1e9 and 12.5 as typed; the knob or the input
-    check then refuses them in one sentence naming the range, and the rest of the sidebar stays as it was."""
+    check then refuses them in one sentence naming the range, and the rest of the sidebar stays as it was.
+    value=None for a box whose value is in session state under its key (an empty box then reads None)."""
     return whole_or_typed(
         container.number_input(label, value=None if value is None else float(value), step=1.0, format="%g", **kwargs)
     )
