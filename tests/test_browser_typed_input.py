@@ -40,8 +40,9 @@ def _sidebar_box(pg, label: str):
 
 
 def _type(pg, box, text: str, commit: str = "Enter") -> None:
-    """Click, select all, delete, type key by key (as a student does: the browser filters what a box refuses)."""
-    box.click()
+    """Focus, select all, delete, type key by key (as a student does: the browser filters what a box refuses).
+    Focus, not a click: a click can land on the box's "Press Enter to apply" hint."""
+    box.focus()
     box.press("Control+a")
     box.press("Delete")
     pg.keyboard.type(text)
@@ -150,3 +151,40 @@ def test_keras_input_shape_sets_the_builders_input(pg):
     wait_idle(pg, 400)
     assert pg.locator("[data-testid=stMain] [data-testid=stAlert]").count() == 0
     assert pg.locator("[data-testid=stException]").count() == 0
+
+
+def _on_page(pg, name: str) -> None:
+    if name not in pg.locator("[data-testid=stSidebar] [aria-current=page]").all_inner_texts():
+        _open(pg, RESNET)
+        pg.get_by_role("link", name=name).first.click()
+        pg.wait_for_selector("[data-testid=stMain] h1")
+        wait_idle(pg, 500)
+
+
+def _page_boxes(pg) -> dict:
+    boxes = pg.locator("[data-testid=stMain] [data-testid=stNumberInput]").all()
+    return {box.locator("label").inner_text(): box.locator("input").input_value() for box in boxes}
+
+
+# (page, the box's label, what is typed, what the sentence says, the box afterwards): Streamlit's own whole-number
+# box read 1e9 as 1 and 12.5 as 12
+PAGES = [
+    ("Layer arithmetic", "A (height)", "1e9", "between 1 and 1024; got 1000000000", "1000000000"),
+    ("Layer arithmetic", "A (height)", "12.5", "expects a whole number, got 12.5", "12.5"),
+    ("Exercises", "Seed", "1e9", "seed from 0 to 999,999", "1000000000"),
+    ("Exercises", "Seed", "-3", "got seed -3", "-3"),
+    ("Transfer learning", "Weight layers frozen", "1e9", "between 0 and 60; got 1000000000", "1000000000"),
+]
+
+
+@pytest.mark.parametrize(("name", "label", "typed", "says", "shows"), PAGES, ids=[f"{c[0]}-{c[2]}" for c in PAGES])
+def test_a_bad_number_typed_on_a_page_is_one_sentence_and_keeps_the_rest(pg, name, label, typed, says, shows):
+    _on_page(pg, name)
+    before, sidebar = _page_boxes(pg), _sidebar(pg)
+    _type(pg, pg.locator("[data-testid=stMain] [data-testid=stNumberInput]", has_text=label).locator("input"), typed)
+    _one_sentence_no_traceback(pg, says, "page")
+    after = _page_boxes(pg)
+    typed_label = next(k for k in after if label in k)
+    assert after[typed_label] == shows
+    assert {k: v for k, v in after.items() if k != typed_label} == {k: v for k, v in before.items() if k != typed_label}
+    assert _sidebar(pg) == sidebar
