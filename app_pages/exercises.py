@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer.errors import AnswerError, ExplorerError
 from explorer.labs import exercises as ex
-from ui import labs, network, notices
+from ui import labs, network, notices, sidebar
 
 URL_SEED, URL_LEVEL = "exercise", "difficulty"  # this page's own query parameters
 
@@ -47,7 +47,9 @@ level = c[0].selectbox(
     on_change=_level_changed,
     format_func=lambda n: f"{n}. {ex.LEVELS[n].title}",
 )
-seed = c[1].number_input("Seed", 0, ex.MAX_SEED, step=1, key="ex.seed", help="0: the lecture's exercise.")
+seed = sidebar.number_box(  # the exercise judges the typed seed ("1e9" is not 1)
+    c[1], "Seed", key="ex.seed", help=f"0: the lecture's exercise; any other seed up to {ex.MAX_SEED:,} draws one."
+)
 c[2].button("New exercise", on_click=_new_seed, icon=":material/casino:", width="stretch")
 c[3].button("The lecture's", on_click=lambda: st.session_state.update({"ex.seed": 0}), width="stretch")
 order = st.radio("Write shapes as", list(ex.ORDERS), format_func=ex.ORDERS.get, key="ex.order", horizontal=True)
@@ -56,7 +58,11 @@ for key, value in ((URL_SEED, str(seed)), (URL_LEVEL, str(level))):
     if st.query_params.get(key) != value:
         st.query_params[key] = value
 
-exercise = ex.exercise(seed, level)
+try:
+    exercise = ex.exercise(seed, level)
+except ExplorerError as e:
+    notices.show_error(e)
+    st.stop()
 analysis = exercise.analysis()
 score = st.session_state.setdefault("ex.score", ex.Scorecard())
 score_box = st.empty()

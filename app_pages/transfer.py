@@ -5,7 +5,7 @@ import streamlit as st
 from explorer.experiments import get_experiment
 from explorer.experiments.transfer_cut import SCENARIOS, analysis_for, cut_label, findings
 from explorer.live import cuts as transfer
-from ui import charts
+from ui import charts, sidebar
 from ui import experiments as ux
 from ui.graphs import graph
 
@@ -36,12 +36,9 @@ for col, (name, k) in zip(cols[1:], presets.items()):
         args=({CUT: k},),
         width="stretch",
     )
-values["cut"] = cols[0].number_input(
+values["cut"] = sidebar.number_box(  # a box the experiment's knob judges ("1e9" is not 1)
+    cols[0],
     f"Weight layers frozen (0 to {last}; empty: the best of the sweep)",
-    0,
-    60,
-    value=None,
-    step=1,
     key=CUT,
     placeholder="auto: the best cut of the sweep",
 )
@@ -54,7 +51,7 @@ if shown is None:
         if outcome and outcome.settings["family"] == values["family"]
         else presets["train some layers"]
     )
-if shown <= last:
+if isinstance(shown, int) and 0 <= shown <= last:  # else the knob's sentence is above
     cut = transfer.plan(analysis, shown)
     st.caption(
         f"Drawn: cut {shown}, {cut_label(analysis, shown)}"

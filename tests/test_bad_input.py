@@ -7,8 +7,9 @@ import pytest
 
 import explorer
 from explorer import notation
+from explorer.analysis import analyzer
 from explorer.cli import main
-from explorer.errors import ExplorerError, KnobError, SpecError
+from explorer.errors import ExplorerError, KnobError, ShapeError, SpecError
 from explorer.labs.export import WriteError, to_pytorch, write
 from explorer.registry import check_input_shape, get_family, parse_input_shape, shorten
 
@@ -138,3 +139,18 @@ def test_shorten_keeps_messages_short():
     assert shorten("abc") == "'abc'"
     long = shorten(NINES)
     assert len(long) < 60 and "5,000 characters" in long
+
+
+def test_an_input_too_small_is_refused_once_then_remembered(monkeypatch):
+    """The search for the smallest input traces the network several times; a rerun (or the next student) asks the
+    same question and gets the same sentence without a single trace."""
+    spec = "\n".join(["conv3-8", "maxpool"] * 6) + "\nFC-10"
+    with pytest.raises(ShapeError) as first:
+        explorer.analyze("custom", (3, 16, 16), spec=spec)
+    traces = []
+    monkeypatch.setattr(analyzer, "trace", lambda *a, **k: traces.append(a) or pytest.fail("traced again"))
+    with pytest.raises(ShapeError) as again:
+        explorer.analyze("custom", (3, 16, 16), spec=spec)
+    assert str(again.value) == str(first.value) and "smallest input that works is 3x64x64" in str(again.value)
+    assert again.value.min_input == first.value.min_input == 64
+    assert traces == []

@@ -10,6 +10,7 @@ from explorer.labs.export import to_pytorch
 from explorer.live import analyst
 from explorer.registry import Knob
 from ui.notices import escape_markdown, show_error
+from ui.sidebar import number_box
 
 CODE_LINES_SHOWN = 400
 
@@ -28,12 +29,12 @@ def keep(*keys: str) -> None:
 
 def knob_input(container, knob: Knob, key: str, label: str | None = None, **kwargs):
     """A number input or select box from a Knob declaration (range, default and help declared once)."""
-    remember(key, knob.default)
     if knob.kind == "choice":
+        remember(key, knob.default)
         return container.selectbox(label or knob.title, knob.choices, key=key, help=knob.help, **kwargs)
-    return container.number_input(
-        label or knob.title, int(knob.low), int(knob.high), step=1, key=key, help=knob.help, **kwargs
-    )
+    remember(key, float(knob.default))  # a box of floats: see ui.sidebar.number_box; the knob judges the value
+    help_text = f"{knob.help} ({int(knob.low)} to {int(knob.high)})"
+    return number_box(container, label or knob.title, key=key, help=help_text, **kwargs)
 
 
 def steps(step_list: list) -> None:

@@ -227,13 +227,39 @@ def _auto_text(knob: Knob, v) -> str:
     return f"auto: {knob.auto}" if v == AUTO else str(v)
 
 
+def number_box(container, label: str, value=None, **kwargs):
+    """A box for a whole number that the engine judges: typed text reaches the server as the student wrote it.
+
+    Not st.number_input's whole-number box: its browser side reads the text with parseInt, so "1e9" became 1 and
+    "12.5" became 12 without a word, and a value beyond its bounds was held back with only a hover icon (seen in
+    Chromium, Streamlit 1.5x). A box of floats without bounds sends 1e9 and 12.5 as typed; the knob or the input
+    check then refuses them in one sentence naming the range, and the rest of the sidebar stays as it was.
+    value=None for a box whose value is in session state under its key (an empty box then reads None)."""
+    return whole_or_typed(
+        container.number_input(label, value=None if value is None else float(value), step=1.0, format="%g", **kwargs)
+    )
+
+
+def whole_or_typed(value):
+    """A number box's float as the engine takes it: 32.0 is 32; 12.5 and -3.0 stay as typed, for the sentence."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _number_box_knob(knob: Knob) -> bool:
+    return knob.kind == "int" and knob.values is None and (knob.optional or knob.high - knob.low > 400)
+
+
 def _family_knob_widget(container, family: Family, knob: Knob, knobs: dict):
     key = f"{family.name}.{knob.name}"
     value = knobs[knob.name]
-    _seed(key, value)
+    boxed = _number_box_knob(knob)
+    _seed(key, float(value) if boxed and isinstance(value, int) else value)
     label = knob.title
     help_text = knob.help + (f" Auto: {knob.auto}." if knob.optional else "")
-    common = dict(key=key, help=help_text, on_change=_stored(("knobs", family.name, knob.name), key))
+    path = ("knobs", family.name, knob.name)
+    common = dict(key=key, help=help_text, on_change=_stored(path, key, whole_or_typed if boxed else None))
     if knob.kind == "bool":
         return container.toggle(label, value=bool(value), **common)
     options = knob_options(family, knob, knobs)
@@ -256,16 +282,9 @@ def _family_knob_widget(container, family: Family, knob: Knob, knobs: dict):
         return container.slider(
             label, float(knob.low), float(knob.high), float(value), step=step, format=f"%.{decimals}f", **common
         )
-    if knob.optional or knob.high - knob.low > 400:
-        return container.number_input(
-            label,
-            int(knob.low),
-            int(knob.high),
-            value,
-            step=1,
-            placeholder=f"auto: {knob.auto}" if knob.optional else None,
-            **common,
-        )
+    if boxed:
+        placeholder = f"auto: {knob.auto}" if knob.optional else None
+        return number_box(container, label, value, placeholder=placeholder, **common)
     return container.slider(label, int(knob.low), int(knob.high), int(value), step=int(knob.step or 1), **common)
 
 
@@ -282,17 +301,15 @@ def declared_input(family: Family, knobs: dict) -> tuple | None:
 
 def input_widgets(container, family: Family, knobs: dict) -> tuple:
     c, h, w, square = _state()["input"]
-    for key, value in ((IN_C, c), (IN_H, h), (IN_W, w), (IN_SQUARE, square)):
+    for key, value in ((IN_C, float(c) if isinstance(c, int) else c), (IN_H, h), (IN_W, w), (IN_SQUARE, square)):
         _seed(key, value)
-    channels = container.number_input(
+    channels = number_box(
+        container,
         "Input channels (C)",
-        1,
-        MAX_CHANNELS,
         c,
-        step=1,
         key=IN_C,
-        help="3 for RGB images, 1 for grey-scale.",
-        on_change=_stored(("input", 0), IN_C),
+        help=f"3 for RGB images, 1 for grey-scale (1 to {MAX_CHANNELS}).",
+        on_change=_stored(("input", 0), IN_C, whole_or_typed),
     )
     declared = declared_input(family, knobs)
     if declared is not None:  # a custom network with Keras's input_shape= on its first layer

@@ -201,6 +201,7 @@ CACHE_SIZE = 512
 CACHE_ROWS = 60_000
 
 
+_REJECTED: OrderedDict = OrderedDict()  # key -> the ShapeError of an input too small for the network
 _COMPUTING: dict = {}  # key -> the lock its first asker holds while analysing: the others wait for that answer
 _COMPUTE: list = []  # how a new analysis is computed: empty, here; else call(function, *args) (the web server's)
 
@@ -223,9 +224,16 @@ def analyze_config(config: Config, name: str | None = None) -> Analysis:
             if key in _CACHE:
                 _CACHE.move_to_end(key)
                 return _CACHE[key]
+            if key in _REJECTED:  # a fresh error each time: one raised again would grow its traceback
+                _REJECTED.move_to_end(key)
+                kept = _REJECTED[key]
+                raise ShapeError(str(kept), layer=kept.layer, min_input=kept.min_input)
         label = name or config.preset or config.family
         try:
             return _keep(key, _COMPUTE[0](_analyze, config, label) if _COMPUTE else _analyze(config, label))
+        except ShapeError as e:
+            _reject(key, e)
+            raise
         finally:
             with _CACHE_LOCK:
                 _COMPUTING.pop(key, None)
@@ -242,12 +250,22 @@ def _keep(key, result: Analysis) -> Analysis:
     return result
 
 
+def _reject(key, error: ShapeError) -> None:
+    """Keep an input too small for the network: finding the smallest input that works traces it several times
+    (eight DenseNet blocks of 128 layers at 3x8x8: 45 s), so each rerun and each student must not do it again."""
+    with _CACHE_LOCK:
+        _REJECTED[key] = error
+        while len(_REJECTED) > CACHE_SIZE:
+            _REJECTED.popitem(last=False)
+
+
 def cache_clear() -> None:
     """Forget analyses and built models (benchmarks measure analyses from scratch with this)."""
     with _CACHE_LOCK:
         _CACHE.clear()
         _CACHE_ROWS[0] = 0
         _MODELS.clear()
+        _REJECTED.clear()
 
 
 analyze.cache_clear = cache_clear
