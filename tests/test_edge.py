@@ -182,9 +182,14 @@ def test_three_students_from_the_same_few_labelled_images(cache_dir, quantized):
     assert r["teacher"]["accuracy"] == quantized.result["fp32_accuracy"]  # the same cached base network
     assert r["student_images"] == 30 * 10  # 30 labelled digits of each class
     assert r["labels"]["params"] == r["distilled"]["params"] == r["soft"]["params"] < r["teacher"]["params"] / 3
-    # chance is 10%: the soft targets alone, without a label, teach the student something (measured 18%;
-    # labels alone reach more here: the base network of these small settings trains for two epochs only)
-    assert r["soft"]["accuracy"] > 0.15 and r["labels"]["accuracy"] > 0.3
+    # chance is 10%: the soft targets alone, without a label, teach the student something. Measured 18% on an AMD
+    # EPYC and 14.7% on an Intel Xeon (float kernels differ), so the test asks for what the claim says: above
+    # chance by more than three binomial standard deviations of chance on this test set. Labels alone reach more
+    # here: the base network of these small settings trains for two epochs only.
+    tested = len(datasets.load("digits", size=16, seed=0).test_y)
+    chance = 0.1
+    assert r["soft"]["accuracy"] > chance + 3 * (chance * (1 - chance) / tested) ** 0.5
+    assert r["labels"]["accuracy"] > 0.3
     assert [v["variant"] for v in r["variants"]] == [
         "vgg w16, fp32 (teacher)",
         "vgg w8 student, labels only",
