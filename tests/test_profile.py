@@ -78,7 +78,7 @@ def test_sessions_asking_for_the_same_network_at_once_share_one_analysis(monkeyp
     real = analyzer._analyze
 
     def counted(config, name):
-        if name == "densenet121":  # another test's AppTest thread may still be analysing its own network in this process
+        if name == "densenet121":  # another test's AppTest thread may still analyse its own network here
             calls.append(name)
         return real(config, name)
 
