@@ -145,7 +145,7 @@ def has_lazy(model: nn.Module, modules=None) -> bool:
 
 
 @contextlib.contextmanager
-def on_meta(model: nn.Module, modules=None):
+def on_meta(model: nn.Module, modules=None, leave=None):
     """The user's own network with meta tensors in place of its weights and buffers while the block runs, put
     back on leaving (no copy: copying ResNet-1202's modules costs more than tracing them). A tensor shared by two
     layers gets one meta tensor, so sharing survives. Lazy layers are traced on a copy instead (tracing would
@@ -153,13 +153,25 @@ def on_meta(model: nn.Module, modules=None):
     caller has walked them already.
 
     The twins are made by empty_like without torch-function dispatch, and parameters by _make_subclass: 2.2 us a
-    tensor against 4.0 us for torch.empty + nn.Parameter (measured; ResNet-1202 has 7,200 of them)."""
+    tensor against 4.0 us for torch.empty + nn.Parameter (measured; ResNet-1202 has 7,200 of them).
+
+    leave(module): True for a layer whose tensors the caller will not read (a layer the trace derives by
+    arithmetic, explorer.analysis.trace.arithmetic_leaf): its tensors stay as they are, unless a module not left
+    holds one of them too (the two would then count as two tensors)."""
     saved = []
     memo: dict[int, torch.Tensor] = {}
     contiguous = torch.contiguous_format
+    walk = list(model.modules() if modules is None else modules)
+    if leave is not None:
+        left = [m for m in walk if leave(m)]
+        walk = [m for m in walk if not leave(m)]
+        held = {id(t) for m in walk for store in (m._parameters, m._buffers) for t in store.values()}
+        for m in left:
+            if any(id(t) in held for store in (m._parameters, m._buffers) for t in store.values() if t is not None):
+                walk.append(m)
     try:
         with _NO_TORCH_FUNCTION():
-            for module in model.modules() if modules is None else modules:
+            for module in walk:
                 for store in (module._parameters, module._buffers):
                     for key, t in store.items():
                         if t is None:

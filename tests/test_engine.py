@@ -14,6 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import explorer
 from explorer import cli
+from explorer.analysis import analyzer
 from explorer.analysis.trace import trace
 from explorer.build import meta_model
 from explorer.errors import ExplorerError, KnobError, LimitError, ShapeError
@@ -94,12 +95,26 @@ class Attention(nn.Module):  # a layer the engine does not derive: measured
         return self.fc(torch.einsum("btc->bc", t))
 
 
+class ReadsLayerWeights(nn.Module):  # a forward that reads its layers' own weights and buffers
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        y = self.bn(self.conv(x)) + F.conv2d(x, self.conv.weight, padding=1)  # the conv's weight, once more
+        y = y * self.bn.running_var.view(1, -1, 1, 1)
+        return F.linear(y.mean((2, 3)), self.fc.weight) + self.fc(y.mean((2, 3)))
+
+
 CORPUS = [
     (Branches, (3, 32, 32)),
     (SharedWeights, (3, 16, 16)),
     (Functional, (3, 20, 20)),
     (Separable, (3, 24, 24)),
     (Attention, (3, 16, 16)),
+    (ReadsLayerWeights, (3, 12, 12)),
 ]
 
 
@@ -135,6 +150,32 @@ def test_the_users_weights_are_untouched_and_an_example_input_works():
     assert all(not t.is_meta for t in model.state_dict().values())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert model.training
+
+
+@pytest.mark.parametrize("make,shape", CORPUS, ids=[m.__name__ for m, _ in CORPUS])
+def test_layers_derived_by_arithmetic_keep_their_weights_and_the_rows_do_not_change(make, shape, monkeypatch):
+    torch.manual_seed(0)
+    model = make()
+    quick = explorer.analyze(model, shape)  # derived layers' tensors left where they are
+    monkeypatch.setattr(analyzer, "arithmetic_leaf", lambda module: False)
+    everything_on_meta = explorer.analyze(model, shape)
+    assert [vars(r) for r in quick.rows] == [vars(r) for r in everything_on_meta.rows]  # rows compare by identity
+    assert quick.totals == everything_on_meta.totals
+
+
+def test_a_built_network_is_traced_without_swapping_its_derived_layers_weights(monkeypatch):
+    model = explorer.build("resnet20")
+    seen = []
+    real_trace = analyzer.trace
+
+    def watched(m, *args, **kwargs):
+        seen.append([p.is_meta for p in m.parameters()] + [b.is_meta for b in m.buffers()])
+        return real_trace(m, *args, **kwargs)
+
+    monkeypatch.setattr(analyzer, "trace", watched)
+    a = explorer.analyze(model, (3, 32, 32))
+    assert len(seen) == 1 and not any(seen[0])  # one trace, every tensor left as it was
+    assert a.totals.params == sum(p.numel() for p in model.parameters())
 
 
 def test_shared_module_and_tied_weight_rows():

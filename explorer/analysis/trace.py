@@ -54,6 +54,20 @@ SAME_SHAPE = (
 NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.InstanceNorm2d, nn.GroupNorm)
 
 
+class WeightsNeeded(Exception):
+    """A layer whose weights were left off the meta device (explorer.build.on_meta's leave) had to run its own
+    forward: the caller traces again with every tensor on the meta device."""
+
+
+def _real(self, *args, **kwargs):
+    """The layer's own forward, for what its arithmetic below does not cover (PyTorch then raises its own error)."""
+    for store in (self._parameters, self._buffers):
+        for t in store.values():
+            if t is not None and not t.is_meta:
+                raise WeightsNeeded(type(self).__name__)
+    return type(self).forward(self, *args, **kwargs)
+
+
 def _like(x):
     # torch.empty(shape) costs 2.5 us on the meta device, torch.empty_like 23 us (measured)
     return torch.empty(x.shape, dtype=x.dtype, device=x.device)
@@ -96,7 +110,7 @@ def _conv_forward(self, x, *args, **kwargs):
         or not x.is_meta
         or self.padding_mode != "zeros"
     ):
-        return type(self).forward(self, x, *args, **kwargs)
+        return _real(self, x, *args, **kwargs)
     k, s, d = self.kernel_size, self.stride, self.dilation
     if isinstance(self.padding, str):
         if self.padding == "same" and max(s) == 1:
@@ -104,18 +118,18 @@ def _conv_forward(self, x, *args, **kwargs):
         elif self.padding == "valid":
             sides = tuple((i - d[j] * (k[j] - 1) - 1) // s[j] + 1 for j, i in enumerate(x.shape[2:]))
         else:
-            return type(self).forward(self, x)
+            return _real(self, x)
     else:
         p = self.padding
         sides = tuple((i + 2 * p[j] - d[j] * (k[j] - 1) - 1) // s[j] + 1 for j, i in enumerate(x.shape[2:]))
     if min(sides) < 1:
-        return type(self).forward(self, x)
+        return _real(self, x)
     return torch.empty((x.shape[0], self.out_channels, *sides), dtype=x.dtype, device=x.device)
 
 
 def _linear_forward(self, x, *args, **kwargs):
     if args or kwargs or x.dim() < 1 or x.shape[-1] != self.in_features or not x.is_meta:
-        return type(self).forward(self, x, *args, **kwargs)
+        return _real(self, x, *args, **kwargs)
     return torch.empty((*x.shape[:-1], self.out_features), dtype=x.dtype, device=x.device)
 
 
@@ -129,26 +143,26 @@ def _pool_side(i, k, s, p, d, ceil):
 
 def _pool_forward(self, x, *args, **kwargs):
     if args or kwargs or x.dim() != 4 or not x.is_meta or getattr(self, "return_indices", False):
-        return type(self).forward(self, x, *args, **kwargs)
+        return _real(self, x, *args, **kwargs)
     k = _pairs(self.kernel_size, 2)
     s = _pairs(self.stride if self.stride else self.kernel_size, 2)  # stride None or [] means the kernel
     p = _pairs(self.padding, 2)
     d = _pairs(getattr(self, "dilation", 1), 2)
     if any(p[j] > k[j] // 2 for j in range(2)) or getattr(self, "divisor_override", None) == 0:
-        return type(self).forward(self, x)
+        return _real(self, x)
     sides = tuple(_pool_side(x.shape[2 + j], k[j], s[j], p[j], d[j], self.ceil_mode) for j in range(2))
     if min(sides) < 1:
-        return type(self).forward(self, x)
+        return _real(self, x)
     return torch.empty((*x.shape[:2], *sides), dtype=x.dtype, device=x.device)
 
 
 def _adaptive_forward(self, x, *args, **kwargs):
     if args or kwargs or x.dim() != 4 or not x.is_meta or getattr(self, "return_indices", False):
-        return type(self).forward(self, x, *args, **kwargs)
+        return _real(self, x, *args, **kwargs)
     size = _pairs(self.output_size, 2)
     sides = tuple(x.shape[2 + j] if v is None else v for j, v in enumerate(size))
     if min(x.shape[2:]) < 1 or min(sides) < 1:
-        return type(self).forward(self, x)
+        return _real(self, x)
     return torch.empty((*x.shape[:2], *sides), dtype=x.dtype, device=x.device)
 
 
@@ -163,6 +177,15 @@ _ARITHMETIC = {
     nn.AdaptiveAvgPool2d: _adaptive_forward,
     nn.AdaptiveMaxPool2d: _adaptive_forward,
 }
+
+
+def arithmetic_leaf(module: nn.Module) -> bool:
+    """True for a layer the trace gives a forward that never reads its weights or buffers (its output shape is
+    arithmetic, as trace() chooses below), so an analysis can leave its tensors where they are."""
+    if not _is_leaf(module) or "forward" in module.__dict__:
+        return False
+    return type(module) in _ARITHMETIC or isinstance(module, NORMS) or isinstance(module, SAME_SHAPE)
+
 
 # Layers the rows count themselves (explorer.analysis.rows): the rest, the user's own leaf modules and anything
 # PyTorch has that the engine does not derive (attention, recurrent layers, transposed convolutions), run under
