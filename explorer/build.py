@@ -163,8 +163,10 @@ def on_meta(model: nn.Module, modules=None, leave=None):
     contiguous = torch.contiguous_format
     walk = list(model.modules() if modules is None else modules)
     if leave is not None:
-        left = [m for m in walk if leave(m)]
-        walk = [m for m in walk if not leave(m)]
+        left, swapped = [], []
+        for m in walk:
+            (left if leave(m) else swapped).append(m)
+        walk = swapped
         held = {id(t) for m in walk for store in (m._parameters, m._buffers) for t in store.values()}
         for m in left:
             if any(id(t) in held for store in (m._parameters, m._buffers) for t in store.values() if t is not None):

@@ -119,13 +119,13 @@ def analyze_module(model: nn.Module, example) -> Analysis:
         try:  # the layers the trace derives by arithmetic keep their weights: ResNet-1202's analysis 20 ms quicker
             tr = trace(model, shape, measure=True, dtype=dtype, modules=modules)
             rows = build_rows(tr, model, complete=True)
-            sizes = _sizes(modules)  # here: lazy layers are materialised inside
+            sizes = _sizes(modules, rows)  # here: lazy layers are materialised inside
         except Exception:  # anything unusual (a layer's own forward, a weight read in a forward, an error)
             tr = None
     if tr is None:  # traced again as before, every tensor on the meta device, and any error raised from there
         with gc_paused(), on_meta(model, modules):
             tr, rows = _traced_module(model, title, shape, dtype, modules)
-            sizes = _sizes(modules)
+            sizes = _sizes(modules, rows)
     params, trainable, buffers = sizes
     return Analysis(
         title,
@@ -163,19 +163,15 @@ def _traced_module(model, title, shape, dtype, modules):
     return tr, build_rows(tr, model, complete=True)
 
 
-def _sizes(modules) -> tuple[int, int, int]:
+def _sizes(modules, rows) -> tuple[int, int, int]:
     """Elements of the parameters, of the trainable ones and of the buffers, each tensor once (as
-    model.parameters() and model.buffers() count them), from module_names(model) without walking again."""
+    model.parameters() and model.buffers() count them). The parameters are the rows' sums: build_rows(complete=True)
+    counts each parameter once, on the first row that reads it or on a row of its own (tests/test_engine.py checks
+    both against sum(p.numel())); the buffers are read off module_names(model) without walking again."""
+    params = sum(r.params for r in rows)
+    trainable = sum(r.trainable for r in rows)
     seen: set = set()
-    params = trainable = buffers = 0
-    for module in modules:
-        for p in module._parameters.values():
-            if p is not None and id(p) not in seen:
-                seen.add(id(p))
-                params += p.numel()
-                if p.requires_grad:
-                    trainable += p.numel()
-    seen.clear()
+    buffers = 0
     for module in modules:
         for b in module._buffers.values():
             if b is not None and id(b) not in seen:

