@@ -132,6 +132,11 @@ LECTURE_EXERCISE = [
 ]
 
 
+def published_figure(name: str, quantity: str) -> Published:
+    """The published figure of a preset at its own setting (no extra knobs): e.g. ("squeezenet1_0", "params")."""
+    return next(p for p in PUBLISHED if p.name == name and p.quantity == quantity and not p.knobs)
+
+
 def published_for(name: str, family: str) -> list[Published]:
     """Published figures for a preset (or for its family, e.g. the VGG configurations)."""
     return [p for p in PUBLISHED if p.name in (name, family)]
@@ -365,7 +370,28 @@ LECTURE_EDGE = {
     "pruning_size_ratio": 2.0,  # Pruning & Truncation: "reduced up to 2x in size ...
     "pruning_accuracy_retained": 0.97,  # ... while retaining 97% of the original accuracy"
     "quantization_size_ratio": 4.0,  # "Reducing a model encoded in 32-bit into 8-bit cut model size x4"
+    "separable_saving": 8.0,  # MobileNet: "With a standard (3x3) receipt field we achieve a reduction of 8x"
 }
+
+# The lecture's "Extra on Residual Learning" slide (Shallow vs Deep Networks): "While Deep Residual Neural Networks
+# can achieve the depth of 152 layers, paths are usually of 20-30 layers!" The path-gradients step tests it.
+LECTURE_RESIDUAL = {
+    "source": 'the lecture, "Extra on Residual Learning"',
+    "deepest_layers": 152,  # ResNet-152 (He et al. 2016, Table 1)
+    "effective_layers": (20, 30),
+}
+
+# MobileNet paper (Howard et al. 2017), Sec. 3.1: 3x3 depthwise separable convolutions use "between 8 to 9 times less
+# computation than standard convolutions"; Table 4's 4866M against 569M multiply-adds is 8.55x.
+MOBILENET_V1_SEPARABLE_SAVING = (8, 9)
+# MobileNet paper, Table 2: the 1.19% printed for "Conv 3x3" (MOBILENET_V1_TABLE_2) stands for 1.91%, with which the
+# multiply-adds column sums to 100 (our count of 1.0 MobileNet-224 gives 1.91%).
+MOBILENET_V1_TABLE_2_CONV_3X3_CORRECTED = 1.91
+
+# GoogLeNet paper (Szegedy et al., CVPR 2015): "22 layers deep when counting only layers with parameters" (Sec. 5), and
+# "12x fewer parameters than the winning architecture of Krizhevsky et al." (Sec. 1; AlexNet is not built here).
+GOOGLENET_WEIGHT_LAYERS = 22
+GOOGLENET_FEWER_PARAMS_THAN_ALEXNET = 12
 
 
 # -- latency: what the literature measured (published figures; ours are measured live by explorer.live.latency) --
