@@ -32,9 +32,22 @@ from .experiments import (
     transfer_cut,
 )
 from .families import densenet, dpn, fractalnet, googlenet, mobilenet_v1, nasnet, resnet_paths
-from .reference import DENSENET_TABLE_2_MILLIONS, MOBILENET_TABLE_8, VEIT_2016
+from .reference import (
+    DENSENET_TABLE_2_MILLIONS,
+    LECTURE_EDGE,
+    LECTURE_RESIDUAL,
+    MOBILENET_TABLE_8,
+    VEIT_2016,
+    VGG_TABLE_2,
+)
 
 ANALYSIS, PATHS, EXPERIMENT = "analysis", "paths", "experiment"
+# The published and the lecture's figures the steps quote, read from explorer.reference.
+_TABLE_8 = {row[1]: row for row in MOBILENET_TABLE_8}  # preset -> (model, preset, million mult-adds, million params)
+_PRUNE_SIZE, _PRUNE_KEPT = LECTURE_EDGE["pruning_size_ratio"], LECTURE_EDGE["pruning_accuracy_retained"]
+_QUANTIZE_SIZE = LECTURE_EDGE["quantization_size_ratio"]
+_PATH_LAYERS = "-".join(map(str, LECTURE_RESIDUAL["effective_layers"]))  # "20-30"
+_BC190_MILLIONS = DENSENET_TABLE_2_MILLIONS["densenet_bc190_k40"]
 
 
 @dataclass(frozen=True)
@@ -124,7 +137,7 @@ def vgg_columns(d) -> str:
 
 def inception(a) -> str:
     saving = googlenet.reduction_saving(192, (64, 96, 128, 16, 32, 32), 28)  # module 3a of Table 1
-    vgg16 = next(row[3] for row in MOBILENET_TABLE_8 if row[1] == "vgg16")
+    vgg16 = _TABLE_8["vgg16"][3]
     return (
         f"Module 3(a) with its 1×1 reductions has {saving.reduced.params:,} parameters and "
         f"{short(saving.reduced.mult_adds)} multiply-adds; without them {saving.naive.params:,} and "
@@ -172,7 +185,7 @@ def dual_path(a) -> str:
 def mobilenet(a) -> str:
     cost = mobilenet_v1.layer_cost(3, 512, 512, 14)
     ratio = cost.standard_mult_adds / (cost.depthwise_mult_adds + cost.pointwise_mult_adds)
-    pub = next(row[2:] for row in MOBILENET_TABLE_8 if row[1] == "mobilenet_v1")
+    pub = _TABLE_8["mobilenet_v1"][2:]
     return (
         f"A 3×3 layer from 512 to 512 channels at 14×14: {short(cost.standard_mult_adds)} multiply-adds as a "
         f"standard convolution, {short(cost.depthwise_mult_adds + cost.pointwise_mult_adds)} depthwise-separable, "
@@ -189,7 +202,7 @@ def nas(a) -> str:
     bc100 = analyze("densenet_bc100_k12", (3, 32, 32), growth_rate=40).totals.params
     return (
         f"The table's DenseNet-BC row: L = 190, k = 40 counts {short(bc190)} parameters here (the paper prints "
-        f"{DENSENET_TABLE_2_MILLIONS['densenet_bc190_k40']} M, published); L = 100 with "
+        f"{_BC190_MILLIONS} M, published); L = 100 with "
         f"k = 40 would have {short(bc100)}. "
         f"NASNet-A Mobile is {len(table)} cells, {reductions} of them reduction cells, each a searched "
         f"genotype of two-input operations; {a.totals.params:,} parameters ({short(a.totals.params)}) and "
@@ -220,7 +233,7 @@ def path_gradient_verdict(outcomes: list) -> str:
     low, high, n = r["range"]["low"], r["range"]["high"], r["blocks"]
     v = VEIT_2016
     return (
-        f"The slide: paths that matter are 20-30 layers long. Measured on our {n}-block ResNet: paths of "
+        f"The slide: paths that matter are {_PATH_LAYERS} layers long. Measured on our {n}-block ResNet: paths of "
         f"{low}-{high} blocks ({2 * low}-{2 * high} layers) carry {r['range']['gradient_share']:.0%} of the gradient, "
         f"while the average path has {r['mean_length']:g} blocks. Veit et al. find {v['effective_low']}-"
         f"{v['effective_high']} blocks in ResNet-110."
@@ -256,7 +269,10 @@ def transfer_verdict(outcomes: list) -> str:
 def prune_verdict(outcomes: list) -> str:
     check = prune.lecture_check(outcomes[0].result)
     if not check["found"]:
-        return "No pruned model on the curve reaches half the size: the slide's 2× at 97% cannot be tested here."
+        return (
+            f"No pruned model on the curve is {_PRUNE_SIZE:g}× smaller: the slide's {_PRUNE_SIZE:g}× at "
+            f"{_PRUNE_KEPT:.0%} cannot be tested here."
+        )
     plain, tuned = check["retained"], check["finetuned_retained"]
     target = prune.LECTURE_PRUNING[1]
     if plain >= target:
@@ -267,7 +283,8 @@ def prune_verdict(outcomes: list) -> str:
         how = "does not hold on our data"
     return (
         f"At {check['sparsity']:.0%} sparsity the model is {check['ratio']:.1f}× smaller and keeps {plain:.1%} of its "
-        f"accuracy ({tuned:.1%} after fine-tuning): the slide's '2× smaller, 97% of the accuracy' {how}."
+        f"accuracy ({tuned:.1%} after fine-tuning): the slide's '{_PRUNE_SIZE:g}× smaller, {_PRUNE_KEPT:.0%} of the "
+        f"accuracy' {how}."
     )
 
 
@@ -275,7 +292,8 @@ def quantize_verdict(outcomes: list) -> str:
     r = outcomes[0].result
     drop = (r["int8_accuracy"] - r["fp32_accuracy"]) * 100
     return (
-        f"int8 makes the model {r['size_ratio']:.2f}× smaller (the slide: ×4; the rest is scales, zero points and "
+        f"int8 makes the model {r['size_ratio']:.2f}× smaller (the slide: ×{_QUANTIZE_SIZE:g}; the rest is scales, "
+        "zero points and "
         f"names) at {drop:+.1f} points of accuracy ({r['fp32_accuracy']:.1%} → {r['int8_accuracy']:.1%})."
     )
 
@@ -342,8 +360,8 @@ STEPS: tuple[Step, ...] = (
         "vgg",
         "VGG: configurations A to E",
         "VGG",
-        "Stacking 3×3 convolutions lets VGG go from 11 to 19 weight layers; the paper's Table 2 gives 133 M to "
-        "144 M parameters.",
+        "Stacking 3×3 convolutions lets VGG go from 11 to 19 weight layers; the paper's Table 2 gives "
+        f"{min(VGG_TABLE_2.values())} M to {max(VGG_TABLE_2.values())} M parameters.",
         "Which column's extra layers cost the most parameters, and why do the FC layers dominate?",
         ANALYSIS,
         vgg_columns,
@@ -363,8 +381,9 @@ STEPS: tuple[Step, ...] = (
         ANALYSIS,
         inception,
         slide_says=(
-            "“Parameters grow dramatically!”: with its 1×1 reductions GoogLeNet stays near 7 M parameters, "
-            "about 20× fewer than VGG-16.",
+            "“Parameters grow dramatically!”: with its 1×1 reductions GoogLeNet stays near "
+            f"{_TABLE_8['googlenet'][3]:g} M parameters, about {_TABLE_8['vgg16'][3] / _TABLE_8['googlenet'][3]:.0f}× "
+            f"fewer than VGG-16's {_TABLE_8['vgg16'][3]:g} M (published, MobileNet paper Table 8).",
         ),
         preset="googlenet",
         input_shape=(3, 224, 224),
@@ -402,14 +421,15 @@ STEPS: tuple[Step, ...] = (
         "path-gradients",
         "Which paths carry the gradient",
         "ResNet",
-        "Updates do not occur uniformly: while residual networks reach 152 layers, the paths that train are "
-        "usually 20-30 layers long (ensemble studies).",
+        f"Updates do not occur uniformly: while residual networks reach {LECTURE_RESIDUAL['deepest_layers']} "
+        f"layers, the paths that train are usually {_PATH_LAYERS} layers long (ensemble studies).",
         "Compare the trained and the untrained network on the Residual paths page: does the band move?",
         EXPERIMENT,
         path_gradient_verdict,
         slide_says=(
-            "Veit et al. count path lengths in residual blocks (5-17 of 54 in ResNet-110), each two layers; "
-            "“20-30 layers” is the lecture's reading.",
+            f"Veit et al. count path lengths in residual blocks ({VEIT_2016['effective_low']}-"
+            f"{VEIT_2016['effective_high']} of {VEIT_2016['resnet110_blocks']} in ResNet-110, published), each two "
+            f"layers; “{_PATH_LAYERS} layers” is the lecture's reading.",
         ),
         experiment="path-gradients",
         page="paths",
@@ -460,8 +480,9 @@ STEPS: tuple[Step, ...] = (
         "pruning",
         "Edge: pruning",
         "Edge computing",
-        "Many neurons contribute little: a pruned network can be 2× smaller while keeping 97% of the accuracy.",
-        "On the Edge page, move the sparsity to 0.9: is the accuracy still within 3%?",
+        f"Many neurons contribute little: a pruned network can be {_PRUNE_SIZE:g}× smaller while keeping "
+        f"{_PRUNE_KEPT:.0%} of the accuracy.",
+        f"On the Edge page, move the sparsity to 0.9: is the accuracy still within {1 - _PRUNE_KEPT:.0%}?",
         EXPERIMENT,
         prune_verdict,
         experiment="prune",
@@ -471,7 +492,7 @@ STEPS: tuple[Step, ...] = (
         "quantization",
         "Edge: quantization",
         "Edge computing",
-        "Storing 32-bit float weights as 8-bit integers cuts the model size ×4.",
+        f"Storing 32-bit float weights as 8-bit integers cuts the model size ×{_QUANTIZE_SIZE:g}.",
         "Is the int8 model faster on this CPU as well as smaller?",
         EXPERIMENT,
         quantize_verdict,
@@ -493,7 +514,8 @@ STEPS: tuple[Step, ...] = (
         "mobilenet",
         "MobileNet: depthwise separable, α and ρ",
         "Edge computing",
-        "A depthwise-separable convolution costs 1/O + 1/F² of a standard one (about 8× fewer with 3×3); the "
+        "A depthwise-separable convolution costs 1/O + 1/F² of a standard one (about "
+        f"{LECTURE_EDGE['separable_saving']:g}× fewer with 3×3); the "
         "width multiplier α and the resolution multiplier ρ shrink it further.",
         "Set α to 0.5: how much do the parameters and the multiply-adds fall?",
         ANALYSIS,
@@ -519,7 +541,8 @@ STEPS: tuple[Step, ...] = (
         nas,
         slide_says=(
             "The table row “DenseNet-BC (L = 100, k = 40), depth 190”: the paper's network is L = 190 "
-            "(DenseNet-BC-190, k = 40, 25.6 M parameters); the preset densenet_bc190_k40 builds it.",
+            f"(DenseNet-BC-190, k = 40, {_BC190_MILLIONS} M parameters, published in the DenseNet paper's "
+            "Table 2); the preset densenet_bc190_k40 builds it.",
         ),
         preset="nasnet_a_mobile",
         input_shape=(3, 224, 224),

@@ -132,6 +132,11 @@ LECTURE_EXERCISE = [
 ]
 
 
+def published_figure(name: str, quantity: str) -> Published:
+    """The published figure of a preset at its own setting (no extra knobs): e.g. ("squeezenet1_0", "params")."""
+    return next(p for p in PUBLISHED if p.name == name and p.quantity == quantity and not p.knobs)
+
+
 def published_for(name: str, family: str) -> list[Published]:
     """Published figures for a preset (or for its family, e.g. the VGG configurations)."""
     return [p for p in PUBLISHED if p.name in (name, family)]
@@ -365,7 +370,28 @@ LECTURE_EDGE = {
     "pruning_size_ratio": 2.0,  # Pruning & Truncation: "reduced up to 2x in size ...
     "pruning_accuracy_retained": 0.97,  # ... while retaining 97% of the original accuracy"
     "quantization_size_ratio": 4.0,  # "Reducing a model encoded in 32-bit into 8-bit cut model size x4"
+    "separable_saving": 8.0,  # MobileNet: "With a standard (3x3) receipt field we achieve a reduction of 8x"
 }
+
+# The lecture's "Extra on Residual Learning" slide (Shallow vs Deep Networks): "While Deep Residual Neural Networks
+# can achieve the depth of 152 layers, paths are usually of 20-30 layers!" The path-gradients step tests it.
+LECTURE_RESIDUAL = {
+    "source": 'the lecture, "Extra on Residual Learning"',
+    "deepest_layers": 152,  # ResNet-152 (He et al. 2016, Table 1)
+    "effective_layers": (20, 30),
+}
+
+# MobileNet paper (Howard et al. 2017), Sec. 3.1: 3x3 depthwise separable convolutions use "between 8 to 9 times less
+# computation than standard convolutions"; Table 4's 4866M against 569M multiply-adds is 8.55x.
+MOBILENET_V1_SEPARABLE_SAVING = (8, 9)
+# MobileNet paper, Table 2: the 1.19% printed for "Conv 3x3" (MOBILENET_V1_TABLE_2) stands for 1.91%, with which the
+# multiply-adds column sums to 100 (our count of 1.0 MobileNet-224 gives 1.91%).
+MOBILENET_V1_TABLE_2_CONV_3X3_CORRECTED = 1.91
+
+# GoogLeNet paper (Szegedy et al., CVPR 2015): "22 layers deep when counting only layers with parameters" (Sec. 5), and
+# "12x fewer parameters than the winning architecture of Krizhevsky et al." (Sec. 1; AlexNet is not built here).
+GOOGLENET_WEIGHT_LAYERS = 22
+GOOGLENET_FEWER_PARAMS_THAN_ALEXNET = 12
 
 
 # -- latency: what the literature measured (published figures; ours are measured live by explorer.live.latency) --
@@ -380,11 +406,18 @@ MNASNET_PHONE_LATENCY = {
     "mobilenet_v1": {"model": "MobileNetV1", "mult_adds": 575e6, "latency_ms": 113},
     "nasnet_a_mobile": {"model": "NASNet-A", "mult_adds": 564e6, "latency_ms": 183},
 }
-MOBILENET_1X1_SHARE = (0.9486, "Howard et al. 2017, Table 2: 1x1 convolutions hold 94.86% of the multiply-adds")
+_MNAS_V1, _MNAS_NAS = MNASNET_PHONE_LATENCY["mobilenet_v1"], MNASNET_PHONE_LATENCY["nasnet_a_mobile"]
+_ONE_BY_ONE_PERCENT = MOBILENET_V1_TABLE_2["Conv 1x1"][0]
+MOBILENET_1X1_SHARE = (
+    _ONE_BY_ONE_PERCENT / 100,
+    f"Howard et al. 2017, Table 2: 1x1 convolutions hold {_ONE_BY_ONE_PERCENT}% of the multiply-adds",
+)
 LATENCY_LITERATURE = (
     LatencyClaim(
-        "Published: MobileNetV1 (575M multiply-adds) runs in 113 ms and NASNet-A (564M) in 183 ms on a Pixel 1: "
-        "about the same count, 1.6x the time.",
+        f"Published: {_MNAS_V1['model']} ({_MNAS_V1['mult_adds'] / 1e6:.0f}M multiply-adds) runs in "
+        f"{_MNAS_V1['latency_ms']} ms and {_MNAS_NAS['model']} ({_MNAS_NAS['mult_adds'] / 1e6:.0f}M) in "
+        f"{_MNAS_NAS['latency_ms']} ms on a Pixel 1: about the same count, "
+        f"{_MNAS_NAS['latency_ms'] / _MNAS_V1['latency_ms']:.1f}x the time.",
         "Tan et al. 2019, MnasNet, Table 1",
     ),
     LatencyClaim(
@@ -394,7 +427,7 @@ LATENCY_LITERATURE = (
         "Ma et al. 2018, ShuffleNet V2, Sec. 2",
     ),
     LatencyClaim(
-        "Published: 94.86% of MobileNet's multiply-adds are in 1x1 convolutions, which dense matrix "
+        f"Published: {_ONE_BY_ONE_PERCENT}% of MobileNet's multiply-adds are in 1x1 convolutions, which dense matrix "
         "multiplication (GEMM) runs efficiently.",
         "Howard et al. 2017, MobileNets, Sec. 3.2 and Table 2",
     ),

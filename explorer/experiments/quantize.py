@@ -125,6 +125,7 @@ register(
         report=report_quantize,
         cost=lambda s: base_cost(s) + 2.3 * scaled(s, {"calibration": 200}, {"calibration": 0.5}),
         validate=lambda settings: compression.check_backend(settings["backend"]),
-        paper='the lecture: "Reducing a model encoded in 32-bit into 8-bit cut model size x4"',
+        paper='the lecture: "Reducing a model encoded in 32-bit into 8-bit cut model size '
+        f'x{LECTURE_EDGE["quantization_size_ratio"]:g}"',
     )
 )

@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..errors import KnobError
-from ..reference import GOOGLENET_TABLE_1
+from ..reference import GOOGLENET_FEWER_PARAMS_THAN_ALEXNET, GOOGLENET_TABLE_1, GOOGLENET_WEIGHT_LAYERS
 from ..registry import Family, Knob, register
 
 # GoogLeNet paper, Table 1 ("GoogLeNet incarnation of the Inception architecture"), top to bottom.
@@ -248,8 +248,9 @@ register(
         default_input=(3, 224, 224),
         paper="Szegedy et al., Going Deeper with Convolutions, CVPR 2015",
         summary="Nine Inception modules: 1x1, 3x3 and 5x5 convolutions and a max pool side by side, "
-        "concatenated; 1x1 convolutions reduce the channels before the expensive ones. 22 layers "
-        "with parameters, 12x fewer parameters than AlexNet.",
+        "concatenated; 1x1 convolutions reduce the channels before the expensive ones. "
+        f"{GOOGLENET_WEIGHT_LAYERS} layers with parameters, {GOOGLENET_FEWER_PARAMS_THAN_ALEXNET}x fewer "
+        "parameters than AlexNet (published).",
     ),
     presets={
         "googlenet": {},

@@ -15,6 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..analysis.analyzer import analyze
 from ..errors import KnobError
+from ..reference import published_figure
 from ..registry import Family, Knob, register
 
 FIRE_MODULES = 8  # fire2 ... fire9
@@ -169,7 +170,8 @@ register(
         paper="Iandola, Han, Moskewicz, Ashraf, Dally & Keutzer, SqueezeNet: AlexNet-level accuracy with 50x fewer "
         "parameters and <0.5MB model size, 2016",
         summary="Fire modules squeeze the channels with 1x1 convolutions, then expand with 1x1 and 3x3 "
-        "convolutions side by side; no fully connected layer. AlexNet accuracy with 1.25M parameters.",
+        "convolutions side by side; no fully connected layer. AlexNet accuracy with "
+        f"{published_figure('squeezenet1_0', 'params').value / 1e6:.2f}M parameters (published).",
         derive=derive,
     ),
     presets={"squeezenet1_0": dict(version="1.0"), "squeezenet1_1": dict(version="1.1")},

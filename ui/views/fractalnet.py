@@ -67,7 +67,7 @@ def drop_path(analysis, columns: int, blocks: int) -> None:
         DEFAULT_P,
         0.05,
         key="fractalnet.p",
-        help="The paper uses 15% (Section 4).",
+        help=f"The paper uses {DEFAULT_P:.0%} (Section 4).",
     )
     block = top[1].slider("Block to draw", 1, blocks, 1, key="fractalnet.block") if blocks > 1 else 1
     top[2].button(

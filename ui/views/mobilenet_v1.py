@@ -8,7 +8,12 @@ from plotly.subplots import make_subplots
 from explorer.analysis.report import human
 from explorer.errors import ExplorerError
 from explorer.families.mobilenet_v1 import cost_by_layer_type, layer_cost, width_resolution_grid
-from explorer.reference import MOBILENET_V1_TABLE_2, MOBILENET_V1_TABLE_6, MOBILENET_V1_TABLE_7
+from explorer.reference import (
+    MOBILENET_V1_TABLE_2,
+    MOBILENET_V1_TABLE_2_CONV_3X3_CORRECTED,
+    MOBILENET_V1_TABLE_6,
+    MOBILENET_V1_TABLE_7,
+)
 from ui.notices import show_error
 
 FAMILY = "mobilenet_v1"
@@ -176,6 +181,7 @@ def by_layer_type(analysis) -> None:
         st.caption(
             f"The 1x1 pointwise convolutions do {madds['mult-adds %']:.1f}% of the "
             f"{human(sum(r['mult-adds'] for r in rows))} multiply-adds: a plain matrix product (GEMM), "
-            "which is why the paper puts nearly all the work there. Paper figures are for 1.0 MobileNet-224; "
-            "its 1.19% for the 3x3 convolution is a misprint for 1.91% (the column then sums to 100)."
+            "which is why the paper puts nearly all the work there. Paper figures (published) are for "
+            f"1.0 MobileNet-224; its {MOBILENET_V1_TABLE_2['Conv 3x3'][0]:.2f}% for the 3x3 convolution is a "
+            f"misprint for {MOBILENET_V1_TABLE_2_CONV_3X3_CORRECTED:.2f}% (the column then sums to 100)."
         )

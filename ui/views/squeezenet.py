@@ -101,9 +101,9 @@ def squeeze_ratio_view(selection, analysis, fires: dict) -> None:
         x=[paper.squeeze_ratio],
         y=[paper.params],
         mode="markers+text",
-        name="the paper's SR = 0.125",
+        name=f"the paper's SR = {PAPER_SR:g}",
         marker=dict(size=14, symbol="star", color="#e8590c"),
-        text=["paper: SR 0.125"],
+        text=[f"paper: SR {PAPER_SR:g}"],
         textposition="middle right",
     )
     now = min(points, key=lambda p: abs(p.squeeze_ratio - sr_now))
@@ -138,7 +138,7 @@ def squeeze_ratio_view(selection, analysis, fires: dict) -> None:
         x=[PAPER_SR],
         y=[paper_network / 1e6],
         mode="markers",
-        name="the paper's SR = 0.125",
+        name=f"the paper's SR = {PAPER_SR:g}",
         marker=dict(size=14, symbol="star", color="#e8590c"),
     )
     fig2.update_layout(
