@@ -112,7 +112,11 @@ class Knob:
             text = value.strip().strip("()[]").strip()
             if _DASHED.fullmatch(text):  # 6-12-24-16: dashes as separators only between plain numbers
                 return tuple(whole(p) for p in text.split("-"))
-            parts = [p for p in re.split(r"[,\s]+", text) if p]  # '6,-12,24' keeps its sign (and is refused)
+            if text.endswith(","):  # Python's one-element tuple, '(6,)'
+                text = text[:-1].rstrip()
+            parts = re.split(r"\s*,\s*|\s+", text)  # '6,-12,24' keeps its sign (and is refused)
+            if "" in parts:  # '6,,12' or ',6': a number left out is refused, not skipped
+                raise ValueError(value)
             return tuple(whole(p) for p in parts)
         return tuple(int(v) for v in value)
 
@@ -422,7 +426,11 @@ def _side(v) -> int:
 
 def parse_input_shape(text: str) -> tuple[int, int, int]:
     """'3x32x32' or '3,32,32' -> (3, 32, 32)."""
-    parts = [p for p in str(text).lower().replace("×", "x").replace(",", "x").split("x") if p.strip()]
+    parts = str(text).lower().replace("×", "x").replace(",", "x").split("x")
+    if any(not p.strip() for p in parts):  # '3x32xx32': a side left out is refused, not skipped
+        raise KnobError(
+            f"The input shape must look like 3x32x32 (channels x height x width); got {shorten(str(text))}."
+        )
     if len(parts) == 1:
         parts = ["3", parts[0], parts[0]]
     if len(parts) != 3:

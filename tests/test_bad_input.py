@@ -93,6 +93,9 @@ def test_cli_export_to_a_bad_path(capsys, tmp_path):
     [
         (["summary", "densenet", "--set", "block_config=6,-12,24"], "got -12"),  # not 6,12,24
         (["summary", "resnet20", "--input", "3x32.7x32"], "3x32.7x32"),  # not truncated to 32
+        (["summary", "densenet", "--set", "block_config=6,,12,24"], "6,,12,24"),  # not 6,12,24
+        (["summary", "densenet", "--set", "block_config=,6,12"], ",6,12"),
+        (["summary", "resnet20", "--input", "3x32xx32"], "3x32xx32"),  # not 3x32x32
         (["summary", "resnet20", "--input", "３x32x32"], "３x32x32"),
         (["summary", "resnet", "--set", "depth=２０"], "whole number"),
         (["summary", "resnet", "--set", "depth=20.0"], "whole number"),
@@ -154,3 +157,8 @@ def test_an_input_too_small_is_refused_once_then_remembered(monkeypatch):
     assert str(again.value) == str(first.value) and "smallest input that works is 3x64x64" in str(again.value)
     assert again.value.min_input == first.value.min_input == 64
     assert traces == []
+
+
+@pytest.mark.parametrize("spelling", ["6,12,24,16", "6, 12, 24, 16", "6 12 24 16", "(6, 12, 24, 16)", "(6,12,24,16,)"])
+def test_a_list_knob_is_read_the_same_in_every_usual_spelling(spelling):
+    assert explorer.analyze("densenet121", block_config=spelling).knobs["block_config"] == (6, 12, 24, 16)
