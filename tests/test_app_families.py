@@ -61,6 +61,12 @@ def test_inception_calculator_counts_live(app):
     assert metric(at, "Parameters, naive module") == "387,296"  # the naive module has no reduce
     at.number_input(key="googlenet.calc.in").set_value(480).run()
     assert metric(at, "Output channels (reduced / naive)") == "256 / 704"
+    at.number_input(key="googlenet.calc.w2").set_value(12.5).run()  # the #3x3 width: refused, not read as 12
+    no_exceptions(at)
+    assert len(at.error) == 1 and "#3x3' expects a whole number; got 12.5." in at.error[0].value
+    assert at.number_input(key="googlenet.calc.in").value == 480  # the rest as it was
+    at.number_input(key="googlenet.calc.w2").set_value(1e9).run()
+    assert "between 1 and 4096; got 1000000000" in at.error[0].value
 
 
 def test_googlenet_away_from_224_offers_the_papers_input(app):

@@ -179,6 +179,8 @@ PAGES = [
     ("Exercises", "Seed", "1e9", "seed from 0 to 999,999", "1000000000"),
     ("Exercises", "Seed", "-3", "got seed -3", "-3"),
     ("Transfer learning", "Weight layers frozen", "1e9", "between 0 and 60; got 1000000000", "1000000000"),
+    ("Edge computing", "calibration images", "12.5", "expects a whole number, got 12.5", "12.5"),
+    ("Layer removal", "seed", "1e9", "between 0 and 9999; got 1000000000", "1000000000"),
 ]
 
 

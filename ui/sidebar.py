@@ -197,6 +197,9 @@ def knob_widget(container, owner, knob: Knob):
     kept = st.session_state.setdefault(KEPT_KNOBS, {})
     if key not in st.session_state:
         st.session_state[key] = kept.get(key, widget_value(knob, knob.default))
+    held = st.session_state[key]
+    if _number_box_knob(knob) and isinstance(held, int) and not isinstance(held, bool):
+        st.session_state[key] = float(held)  # the box holds floats (number_box); a link or the default gave an int
     value = _knob_widget(container, knob, key)
     kept[key] = st.session_state[key]
     return value
@@ -217,9 +220,9 @@ def _knob_widget(container, knob: Knob, key: str):
         step = float(knob.step or 0.05)
         decimals = max(2, len(f"{step:g}".partition(".")[2]))
         return container.slider(label, float(knob.low), float(knob.high), step=step, format=f"%.{decimals}f", **common)
-    if knob.optional or knob.high - knob.low > 400:
+    if _number_box_knob(knob):  # the float box the knob judges: '1e9' and '12.5' are refused, not read as 1 and 12
         placeholder = f"auto: {knob.auto}" if knob.optional else None
-        return container.number_input(label, int(knob.low), int(knob.high), step=1, placeholder=placeholder, **common)
+        return number_box(container, label, placeholder=placeholder, **common)
     return container.slider(label, int(knob.low), int(knob.high), step=int(knob.step or 1), **common)
 
 

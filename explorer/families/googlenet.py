@@ -6,6 +6,7 @@ An Inception module runs four branches side by side on the same input and concat
 """
 
 import math
+import numbers
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..errors import KnobError
 from ..reference import GOOGLENET_FEWER_PARAMS_THAN_ALEXNET, GOOGLENET_TABLE_1, GOOGLENET_WEIGHT_LAYERS
-from ..registry import Family, Knob, register
+from ..registry import Family, Knob, register, shorten
 
 # GoogLeNet paper, Table 1 ("GoogLeNet incarnation of the Inception architecture"), top to bottom.
 # Inception rows give the six widths: (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj).
@@ -432,6 +433,7 @@ class ModuleCount:
 def count_module(in_channels: int, widths, side: int, reductions: bool = True, kernel5: int = 5) -> ModuleCount:
     """Build one Inception module with PyTorch (meta device) and count its parameters and multiply-adds."""
     check_widths(in_channels, widths, side)
+    in_channels, widths, side = int(in_channels), tuple(int(w) for w in widths), int(side)  # 64.0 from a box is 64
     with torch.device("meta"):
         module = Inception(in_channels, tuple(widths), kernel5=kernel5, reductions=reductions).eval()
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
@@ -442,11 +444,14 @@ def count_module(in_channels: int, widths, side: int, reductions: bool = True, k
 def check_widths(in_channels, widths, side) -> None:
     if len(widths) != 6:
         raise KnobError(f"An Inception module has six widths ({', '.join(WIDTH_NAMES)}); got {len(widths)}.")
+    for label, value in [("input channels", in_channels), *zip(WIDTH_NAMES, widths), ("input side", side)]:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value).is_integer():
+            raise KnobError(f"'{label}' expects a whole number; got {shorten(value)}.")  # 12.5 is not 12
     for label, value in [("input channels", in_channels), *zip(WIDTH_NAMES, widths)]:
         if not 1 <= int(value) <= MAX_WIDTH:
-            raise KnobError(f"'{label}' must be between 1 and {MAX_WIDTH}; got {value}.")
+            raise KnobError(f"'{label}' must be between 1 and {MAX_WIDTH}; got {int(value)}.")
     if not 1 <= int(side) <= 1024:
-        raise KnobError(f"The input side must be between 1 and 1024 pixels; got {side}.")
+        raise KnobError(f"The input side must be between 1 and 1024 pixels; got {int(side)}.")
 
 
 @dataclass(frozen=True)

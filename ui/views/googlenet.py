@@ -20,6 +20,7 @@ from explorer.reference import GOOGLENET_TABLE_1, GOOGLENET_TABLE_1_SOURCE, MOBI
 from ui import graphs
 from ui.network import _use_setting as use_input
 from ui.notices import show_error
+from ui.sidebar import number_box
 
 FAMILY = "googlenet"
 CALC_DEFAULT = ("inception3a", 192, 28)  # the calculator opens on inception (3a): 192 channels of 28x28
@@ -186,16 +187,17 @@ def calculator() -> None:
     )
     name, in_default, side_default = CALC_DEFAULT
     top = st.columns(3)
-    channels = top[0].number_input("Input channels", 1, 4096, in_default, key="googlenet.calc.in")
-    side = top[1].number_input("Input side (H = W)", 1, 1024, side_default, key="googlenet.calc.side")
+    # the float boxes the calculator judges (ui.sidebar.number_box): '1e9' and '12.5' are refused, not read as 1 and 12
+    channels = number_box(top[0], "Input channels", in_default, key="googlenet.calc.in")
+    side = number_box(top[1], "Input side (H = W)", side_default, key="googlenet.calc.side")
     kernel = top[2].radio("'5x5' branch kernel", (5, 3), horizontal=True, key="googlenet.calc.kernel")
     cols = st.columns(6)
     widths = tuple(
-        col.number_input(label, 1, 4096, value, key=f"googlenet.calc.w{i}")
+        number_box(col, label, value, key=f"googlenet.calc.w{i}")
         for i, (col, label, value) in enumerate(zip(cols, WIDTH_NAMES, INCEPTION[name]))
     )
     try:
-        saving = reduction_saving(int(channels), widths, int(side), int(kernel))
+        saving = reduction_saving(channels, widths, side, int(kernel))
     except ExplorerError as e:
         show_error(e)
         return
