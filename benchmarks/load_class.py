@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/load_class.py --sessions 30 --seconds 60            (scenario: explore)
     .venv/bin/python benchmarks/load_class.py --sessions 30 --scenario class       (pages + a shared training)
     .venv/bin/python benchmarks/load_class.py --sessions 30 --heavy 1              (one on ResNet-1202 at 256)
+    .venv/bin/python benchmarks/load_class.py --sessions 30 --page compare         (the moves on another page)
     .venv/bin/python benchmarks/load_class.py --sessions 30 --replicas 2           (two servers, sessions spread)
     .venv/bin/python benchmarks/load_class.py --sessions 30 --url http://host:8501 --url http://host:8502
 
@@ -31,6 +32,8 @@ Scenarios:
             defaults, all at the same moment; then goes back to Explore (a browser's page change interrupts
             the waiting run, as here) and at the end opens Layer removal again to read the result.
   --heavy K K of the sessions are on ResNet-1202 at a 256 input instead (the others as in the scenario).
+  --page P  explore, but every student moves the sidebar's controls on Compare, Layer arithmetic or Residual
+            paths (P: compare, layer-arithmetic, paths), for that page's latency and server CPU per rerun.
 
 Prints one table: sessions, reruns, errors, p50/p95 rerun latency per page, first totals after connecting,
 server CPU ms per rerun, trainings actually run (model files written to the cache) and peak server RSS,
@@ -122,6 +125,10 @@ TRAIN_PAGE, TRAIN_BUTTON, RESULT_METRIC = "layer-removal", "Train both networks"
 def shown_value(kind: str, proto):
     """The value a widget shows when it arrives: the server's when it set one (set_value), else its default.
     None for a widget without a value (a button, an empty box)."""
+    if kind == "slider" and proto.options:  # st.select_slider: the formatted options, as strings
+        if proto.set_value and proto.raw_value:
+            return list(proto.raw_value)
+        return [proto.options[int(i)] for i in proto.default]
     if kind == "slider":
         return list(proto.value) if proto.set_value else list(proto.default)
     if kind == "checkbox":
@@ -142,7 +149,9 @@ def widget_state(kind: str, proto, value) -> WidgetState | None:
     if value is None:
         return None
     state = WidgetState(id=proto.id)
-    if kind == "slider":
+    if kind == "slider" and proto.options:  # st.select_slider sends the formatted options (Streamlit 1.67)
+        state.string_array_value.data.extend(str(v) for v in (value if isinstance(value, list) else [value]))
+    elif kind == "slider":
         state.double_array_value.data.extend(float(v) for v in (value if isinstance(value, list) else [value]))
     elif kind == "number_input":
         if proto.data_type == proto.INT:
@@ -363,6 +372,8 @@ async def student_life(student: Student, args, t0: float, train_at: float | None
     await student.connect()
     if not await student.run(label="first screen", page=""):
         return
+    if args.page:  # the page every move is measured on (explore scenario): its server CPU per rerun
+        await student.run(page=args.page)
     end = t0 + args.ramp + args.seconds
     trained = train_at is None
     while time.perf_counter() < end and student.ws.state == websockets.protocol.State.OPEN:
@@ -559,6 +570,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=60, help="how long every student keeps moving (after ramp)")
     parser.add_argument("--ramp", type=float, default=5, help="students arrive over this many seconds")
     parser.add_argument("--scenario", choices=("explore", "class"), default="explore")
+    parser.add_argument(
+        "--page", choices=OTHER_PAGES, help="explore: every student moves the sidebar's controls on this page instead"
+    )
     parser.add_argument("--train-at", type=float, default=20, help="class: seconds after the start everyone trains")
     parser.add_argument("--heavy", type=int, default=0, help="sessions on ResNet-1202 at 256 instead")
     parser.add_argument("--url", action="append", default=[], help="an already running server (repeat for replicas)")
