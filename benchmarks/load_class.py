@@ -36,7 +36,8 @@ Scenarios:
             paths (P: compare, layer-arithmetic, paths), for that page's latency and server CPU per rerun.
 
 Prints one table: sessions, reruns, errors, p50/p95 rerun latency per page, first totals after connecting,
-server CPU ms per rerun, trainings actually run (model files written to the cache) and peak server RSS,
+server CPU ms per rerun (counted once the server's warm-up has finished), trainings actually run (model files
+written to the cache) and peak server RSS,
 with the load average. Timings on a shared machine are noisy: compare rows measured in the same run.
 """
 
@@ -481,6 +482,16 @@ def pct(values: list, q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))] if values else float("nan")
 
 
+async def quiet(monitor: Monitor, timeout: float = 90.0) -> None:
+    """Wait until the server spends under 5% of a core for a whole second (or timeout s)."""
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        before = monitor.cpu()
+        await asyncio.sleep(1.0)
+        if monitor.cpu() - before < 0.05:
+            return
+
+
 async def measure(args, urls: list, monitor: Monitor | None) -> tuple:
     rng = random.Random(args.seed)
     stats = Stats()
@@ -489,6 +500,8 @@ async def measure(args, urls: list, monitor: Monitor | None) -> tuple:
         network = HEAVY if i < args.heavy else NETWORKS[i % len(NETWORKS)]
         students.append(Student(i, urls[i % len(urls)], network, stats, random.Random(rng.random())))
         students[-1].verbose = args.verbose
+    if monitor:  # the server's warm-up (ui/warm.py) finishes first: its CPU is not the students' reruns
+        await quiet(monitor)
     watcher = asyncio.create_task(monitor.watch()) if monitor else None
     cpu0 = monitor.cpu() if monitor else 0.0
     t0 = time.perf_counter()
