@@ -39,6 +39,8 @@ def _encode(value) -> bytes:
 
 
 def _decode(line: bytes):
+    # Only ever a line the other end of this process's own pipe wrote (the web server and the analysis process it
+    # started); no user's bytes reach it: a user's input arrives as configuration values, never as a pickle.
     return pickle.loads(base64.b64decode(line))
 
 
