@@ -21,7 +21,7 @@ from ..build import has_lazy, meta_model, on_meta, real_model
 from ..errors import ExplorerError, KnobError, LimitError, ShapeError
 from ..registry import MAX_SIDE, Config, configure, get_family
 from .rows import BYTES_FP32, MB, Analysis, Totals, build_rows
-from .trace import arithmetic_leaf, module_names, trace
+from .trace import arithmetic_leaf, module_names, sides_tried, trace
 
 # explorer.build refuses a network whose fp32 weights exceed this (VGG-16 is 0.5 GiB; a typo in a width is not)
 MAX_BUILD_BYTES = 4 * 2**30
@@ -362,7 +362,11 @@ def _analyze(config: Config, name: str) -> Analysis:
             if reusable:
                 _give_back(key, model)
     if error is not None:
-        raise collapse_error(config, error) from None
+        try:  # the search for the smallest input traces this same network (building it again each time cost 90%)
+            raise collapse_error(config, error, model if reusable else None) from None
+        finally:
+            if reusable:
+                _give_back(key, model)
     params = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     totals = _totals(rows, params, trainable, sum(b.numel() for b in model.buffers()))
@@ -395,28 +399,38 @@ def _works(config: Config, side: int) -> bool:
         return False
 
 
-def smallest_input(config: Config) -> int | None:
-    """The smallest square side >= 1 at which the network runs, or None if none up to MAX_SIDE does."""
-    hi = max(config.input_shape[1:])
-    while not _works(config, hi):
+def smallest_input(config: Config, model=None) -> int | None:
+    """The smallest square side >= 1 at which the network runs, or None if none up to MAX_SIDE does.
+
+    model: the configuration's weightless network without lazy layers (its sizes do not depend on the input),
+    traced at every side tried with its forwards wrapped once; else each trial builds its own network."""
+    if model is None:
+        return _smallest_side(config, lambda side: _works(config, side))
+    with sides_tried(model, config.input_shape[0]) as works:
+        return _smallest_side(config, works)
+
+
+def _smallest_side(config: Config, works) -> int | None:
+    hi, lo = max(config.input_shape[1:]), 0  # works(lo) is False, or lo is 0
+    while not works(hi):
         if hi >= MAX_SIDE:
             return None
-        hi = min(MAX_SIDE, hi * 2)
-    lo = 0  # _works(lo) is False or lo is 0
+        lo, hi = hi, min(MAX_SIDE, hi * 2)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if _works(config, mid):
+        if works(mid):
             hi = mid
         else:
             lo = mid
     return hi
 
 
-def collapse_error(config: Config, error: ShapeError) -> ShapeError:
+def collapse_error(config: Config, error: ShapeError, model=None) -> ShapeError:
     family = get_family(config.family)
     c, h, w = config.input_shape
     what = family.presets[config.preset].title if config.preset in family.presets else family.title
-    side = smallest_input(config)
+    with gc_paused():  # each trial makes thousands of wrappers: the collector's passes were 40% of the search
+        side = smallest_input(config, model)
     if side is not None and side > max(h, w):
         fix = f"The smallest input that works is {c}x{side}x{side}."
     elif side is not None:
