@@ -21,6 +21,7 @@ def test_explore_opens_on_vgg16_at_cifar_size(app):
 
 def test_moving_a_knob_or_the_input_size_changes_totals_and_graph(app):
     at = app()
+    assert at.title[0].value == "VGG-16 (config D)"
     before, dot_before = metric(at, "Parameters"), _dot(at)
     at.slider(key="vgg.width").set_value(32).run()
     no_exceptions(at)
@@ -30,6 +31,8 @@ def test_moving_a_knob_or_the_input_size_changes_totals_and_graph(app):
     at.slider(key="in.h").set_value(64).run()
     assert metric(at, "Multiply-adds") != madds
     assert "Changed from the preset: kernels (first stage)." in [c.value for c in at.sidebar.caption]
+    assert at.title[0].value == "VGG"  # no longer VGG-16: the page names the family, not a preset it left
+    assert at.selectbox(key="vgg.preset").value == "vgg16"  # the sidebar keeps where it started, with the caption
 
 
 def test_a_collapsing_input_is_one_sentence_and_the_input_stays(app):

@@ -381,9 +381,12 @@ def architecture_sidebar(expanded: bool = True) -> Selection:
     changed = _changed_from_preset(family, preset, knobs)
     if preset and changed:
         sb.caption(f"Changed from the preset: {', '.join(changed)}.")
-    selection = Selection(family.name, preset, knobs, shape)
+    chosen = Selection(family.name, preset, knobs, shape)  # as the sidebar shows it, and the link keeps it
+    mirror_in_url(family, chosen)
+    # The pages get the network the knobs make: a preset with a knob changed is no longer that preset (its title and
+    # published figures would name another network), so they see the family's network with these knobs.
+    selection = Selection(family.name, None, knobs, shape) if changed else chosen
     st.session_state["selection"] = selection
-    mirror_in_url(family, selection)
     show_link_notices()
     return selection
 
