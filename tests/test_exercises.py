@@ -137,3 +137,10 @@ def test_the_score_counts_answers_and_what_was_shown_first():
 def test_bad_seeds_and_levels_are_refused_with_the_ranges(seed, level):
     with pytest.raises(KnobError, match="seed from 0 to 999,999 and a level from 1 to 4"):
         ex.exercise(seed, level)
+
+
+@pytest.mark.parametrize(("seed", "says"), [(12.5, "whole numbers; got seed 12.5"), (None, "the seed is empty")])
+def test_a_fractional_or_missing_seed_is_one_sentence_not_another_exercise(seed, says):
+    with pytest.raises(KnobError, match=says):
+        ex.exercise(seed, 1)
+    assert ex.exercise(12.0, 1).seed == 12  # a whole float from a number box is that seed

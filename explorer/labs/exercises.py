@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..analysis import formulas
 from ..analysis.analyzer import analyze
 from ..errors import AnswerError, KnobError
+from ..registry import shorten
 
 MAX_SEED = 999_999
 ORDERS = {"HWC": "H × W × C (the lecture, Keras)", "CHW": "C × H × W (PyTorch)"}
@@ -85,12 +86,23 @@ def exercise(seed: int = 0, level: int = 1) -> Exercise:
 
 
 def _checked(seed, level) -> tuple[int, int]:
+    if seed is None or seed == "":  # an emptied box
+        raise KnobError(
+            f"An exercise is a seed from 0 to {MAX_SEED:,} and a level from 1 to {len(LEVELS)}; the seed is empty: "
+            "type one, or press New exercise."
+        )
+    for value in (seed, level):
+        if isinstance(value, float) and not value.is_integer():  # 12.5 is not exercise 12
+            raise KnobError(
+                f"An exercise is a seed from 0 to {MAX_SEED:,} and a level from 1 to {len(LEVELS)}, whole numbers; "
+                f"got seed {shorten(seed)}, level {shorten(level)}."
+            )
     try:
         seed, level = int(seed), int(level)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise KnobError(
             f"An exercise is a seed from 0 to {MAX_SEED:,} and a level from 1 to {len(LEVELS)}; "
-            f"got seed {seed!r}, level {level!r}."
+            f"got seed {shorten(seed)}, level {shorten(level)}."
         ) from None
     if not 0 <= seed <= MAX_SEED or level not in LEVELS:
         raise KnobError(
