@@ -99,7 +99,8 @@ with tab_table:
 with tab_compare:
     catalogue = all_presets()  # a copy of the registry's dict: taken once, not once per option shown
     presets = sorted(p for p in catalogue if p not in family.presets)
-    labs.remember("builder.compare", selection.preset if selection.preset in presets else "vgg16")
+    shown = sidebar.shown_preset()  # the sidebar's preset, also with a knob changed from it
+    labs.remember("builder.compare", shown if shown in presets else "vgg16")
     other_name = st.selectbox("Preset", presets, key="builder.compare", format_func=lambda n: catalogue[n].title)
     labs.keep("builder.compare")
     try:

@@ -387,6 +387,7 @@ def architecture_sidebar(expanded: bool = True) -> Selection:
     # published figures would name another network), so they see the family's network with these knobs.
     selection = Selection(family.name, None, knobs, shape) if changed else chosen
     st.session_state["selection"] = selection
+    st.session_state["selection.preset shown"] = preset
     show_link_notices()
     return selection
 
@@ -544,3 +545,8 @@ def _changed_from_preset(family: Family, preset: str | None, knobs: dict) -> lis
 
 def current_selection() -> Selection:
     return st.session_state.get("selection") or Selection("vgg", "vgg16")
+
+
+def shown_preset() -> str | None:
+    """The preset the sidebar shows, also when a knob was changed from it (the selection then has none)."""
+    return st.session_state.get("selection.preset shown", current_selection().preset)

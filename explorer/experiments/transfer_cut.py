@@ -76,7 +76,7 @@ KNOBS = (
         "Weight layers frozen for the sweep over the number of examples (0: train the "
         "entire model). The sweep over cuts visits every stage boundary and this one.",
         0,
-        60,
+        None,  # the chosen network's last layer bounds it (validate below), so one range is said, the network's
         optional=True,
         auto="the best cut of the sweep",
     ),
