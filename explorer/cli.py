@@ -35,6 +35,19 @@ from .live import latency
 from .registry import all_families, parse_input_shape
 
 
+def _knob_range(k) -> str:
+    """A knob's values as `list` and `experiment list` print them."""
+    if k.choices:
+        return f"one of {', '.join(map(str, k.choices))}"
+    if k.kind == "bool":
+        return "true or false"
+    if k.low is not None and k.high is not None:
+        return f"{k.low:g}..{k.high:g}"
+    if k.low is not None:  # bounded by something else (the transfer cut: the chosen network)
+        return f"at least {k.low:g}"
+    return k.kind
+
+
 def parse_sets(pairs: list[str] | None) -> dict:
     """['depth=56', 'stem=cifar'] -> {'depth': '56', 'stem': 'cifar'} (values are coerced by each knob)."""
     knobs = {}
@@ -84,15 +97,7 @@ def cmd_list(args) -> int:
     for name, f in fams.items():
         print(f"{name}: {f.title}")
         for k in f.knobs:
-            rng = (
-                f"one of {', '.join(map(str, k.choices))}"
-                if k.choices
-                else f"{k.low:g}..{k.high:g}"
-                if k.low is not None and k.high is not None
-                else "true or false"
-                if k.kind == "bool"
-                else k.kind
-            )
+            rng = _knob_range(k)
             auto = f" (auto: {k.auto})" if k.optional else ""
             default = k.format(k.default)
             if k.kind == "text":  # a whole network: its lines on one line, comments left out
@@ -211,13 +216,7 @@ def cmd_experiment(args) -> int:
         for exp in all_experiments().values():
             print(f"{exp.name}: {exp.title}")
             for k in exp.knobs:  # as `python -m explorer list` prints a family's knobs
-                values = (
-                    f"one of {', '.join(map(str, k.choices))}"
-                    if k.choices
-                    else "true or false"
-                    if k.kind == "bool"
-                    else f"{k.low:g}..{k.high:g}"
-                )
+                values = _knob_range(k)
                 print(f"    --set {k.name}=  {k.kind}, {values}, default {k.format(k.default)}. {k.help}")
             print()
         return 0
