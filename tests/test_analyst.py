@@ -20,14 +20,20 @@ from explorer.live import analyst
 pytestmark = pytest.mark.subprocess
 
 
-@pytest.fixture(scope="module")
-def pool():
-    found = analyst.Analysts(1)
+def _started(n: int = 1) -> analyst.Analysts:
+    """A pool of n analysis processes, once they are ready."""
+    found = analyst.Analysts(n)
     found.start()
     deadline = time.monotonic() + 120
     while not found.pids and time.monotonic() < deadline:
         time.sleep(0.1)
     assert found.pids, "the analysis process did not start"
+    return found
+
+
+@pytest.fixture(scope="module")
+def pool():
+    found = _started()
     yield found
     found.close()
 
@@ -95,17 +101,14 @@ def test_the_code_export_from_the_process_is_the_code_written_here(served):
 
 
 def test_a_killed_analysis_process_costs_one_answer_computed_here_and_is_replaced():
-    pool = analyst.Analysts(1)
-    pool.start()
-    deadline = time.monotonic() + 120
-    while not pool.pids and time.monotonic() < deadline:
-        time.sleep(0.1)
+    pool = _started()
     (pid,) = pool.pids
     os.kill(pid, signal.SIGKILL)
     time.sleep(0.2)
     analysis = pool.call(analyzer.analyze_config, explorer.configure("resnet20", None), "resnet20")
     assert analysis.totals.params == explorer.analyze("resnet20").totals.params
     assert pool.local_calls == 1 and pool.remote_calls == 0
+    deadline = time.monotonic() + 120
     while (not pool.pids or pid in pool.pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert pool.pids and pid not in pool.pids  # a new process
